@@ -1,0 +1,1 @@
+//! Signal I/O and metrics.

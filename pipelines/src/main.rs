@@ -1,0 +1,53 @@
+//! The `ecgdig` command-line tool.
+
+mod commands;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Digitize paper 12-lead ECGs into calibrated signals.
+#[derive(Parser)]
+#[command(name = "ecgdig", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Digitize images (files or folders) into page CSVs.
+    Digitize(commands::digitize::DigitizeArgs),
+    /// Validate a pipeline config and print its resolved form.
+    Check(commands::check::CheckArgs),
+    /// List the registered stages with their parameters and an example.
+    Stages(commands::stages::StagesArgs),
+    /// Print a pipeline's DAG as Graphviz DOT or Mermaid.
+    Graph(commands::graph::GraphArgs),
+    /// Render ECG pages (from a record, a CSV or the synthetic model) with ground truth.
+    Render(commands::render::RenderArgs),
+    /// Score predicted page CSVs against ground truth.
+    Eval(commands::eval::EvalArgs),
+    /// Run several configs on one dataset and compare them.
+    Ablate(commands::ablate::AblateArgs),
+}
+
+fn main() -> ExitCode {
+    ecgdig::ecgdig_stages::link();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Digitize(a) => commands::digitize::run(a),
+        Command::Check(a) => commands::check::run(a),
+        Command::Stages(a) => commands::stages::run(a),
+        Command::Graph(a) => commands::graph::run(a),
+        Command::Render(a) => commands::render::run(a),
+        Command::Eval(a) => commands::eval::run(a),
+        Command::Ablate(a) => commands::ablate::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

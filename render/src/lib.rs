@@ -1,0 +1,1 @@
+//! Synthetic ECGs and page rendering (see the crate README).
