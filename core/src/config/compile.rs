@@ -268,7 +268,8 @@ pub fn compile(merged: MergedConfig, diags: &mut Vec<Diagnostic>) -> Option<Comp
                         ),
                     },
                     src.origin.clone(),
-                );
+                )
+                .label("no such output port");
                 if let Some(s) = sport.and_then(|p| did_you_mean(p, names.iter().copied())) {
                     d = d.help(format!("did you mean `{sid}.{s}`?"));
                 }
@@ -363,6 +364,7 @@ pub fn compile(merged: MergedConfig, diags: &mut Vec<Diagnostic>) -> Option<Comp
                                 format!("bypass `{}` of disabled stage `{}` is not a stage producing {}", b.value, c.entry.id.value, out_kind.map(|k| k.name()).unwrap_or("anything")),
                                 b.origin.clone(),
                             )
+                            .label("cannot stand in for this stage's output")
                             .help("name a stage (or `stage.port`) whose output has the same kind as this stage's output"),
                         );
                         None

@@ -120,16 +120,20 @@ impl Diagnostic {
                     let _ = writeln!(out, "{pad}--> {}:{line}:{col}", f.name);
                     let _ = writeln!(out, "{pad} |");
                     let _ = writeln!(out, "{line} | {text}");
-                    let _ = writeln!(
-                        out,
-                        "{pad} | {}{} {}",
+                    let caret = format!(
+                        "{}{} {}",
                         " ".repeat(col - 1),
                         "^".repeat(caret_len),
                         self.label
                     );
-                    let _ = write!(out, "{pad} |");
-                    out = out.trim_end().to_string();
-                    out.push('\n');
+                    let _ = writeln!(out, "{pad} | {}", caret.trim_end());
+                    if !self.help.is_empty() {
+                        let _ = writeln!(out, "{pad} |");
+                    }
+                    for h in &self.help {
+                        let _ = writeln!(out, "{pad} = help: {h}");
+                    }
+                    return out;
                 }
             }
             Origin::CommandLine(arg) => {

@@ -67,11 +67,14 @@ pub fn load(source: &ConfigSource, options: &LoadOptions) -> Result<LoadedConfig
     let mut sources = Sources::default();
     let mut diags = Vec::new();
     let merged = resolve::load_merged(source, options, &mut sources, &mut diags);
-    let compiled = if diags.iter().any(|d| d.is_error()) && merged.stages.is_empty() {
-        None
-    } else {
-        compile::compile(merged, &mut diags)
-    };
+    // a broken `extends` chain would only cause follow-on errors (stages without a type...)
+    let extends_failed = diags.iter().any(|d| d.code == diagnostic::codes::EXTENDS);
+    let compiled =
+        if extends_failed || (diags.iter().any(|d| d.is_error()) && merged.stages.is_empty()) {
+            None
+        } else {
+            compile::compile(merged, &mut diags)
+        };
     match compiled {
         Some(compiled) if !diags.iter().any(|d| d.is_error()) => Ok(LoadedConfig {
             compiled,
