@@ -12,6 +12,7 @@
 
 pub mod batch;
 pub mod configs;
+pub mod kaggle;
 
 use ecgdig_core::config::{self, ConfigError, ConfigSource, LoadOptions, LoadedConfig};
 use ecgdig_core::pipeline::Pipeline;

@@ -29,6 +29,10 @@ enum Command {
     Eval(commands::eval::EvalArgs),
     /// Run several configs on one dataset and compare them.
     Ablate(commands::ablate::AblateArgs),
+    /// Build beat templates (`templates build`) for the `templates` stage.
+    Templates(commands::templates::TemplatesArgs),
+    /// Kaggle competition I/O: `kaggle submit` and `kaggle eval`.
+    Kaggle(commands::kaggle::KaggleArgs),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +46,8 @@ fn main() -> ExitCode {
         Command::Render(a) => commands::render::run(a),
         Command::Eval(a) => commands::eval::run(a),
         Command::Ablate(a) => commands::ablate::run(a),
+        Command::Templates(a) => commands::templates::run(a),
+        Command::Kaggle(a) => commands::kaggle::run(a),
     };
     match result {
         Ok(code) => code,

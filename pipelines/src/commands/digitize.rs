@@ -1,20 +1,49 @@
-//! `ecgdig digitize <images or folders…> -o <dir>`: the main job.
+//! `ecgdig digitize <images, folders…> -o <dir>`: the main job.
+//!
+//! Exit status: 0 when every input was digitized (or skipped), 1 when some
+//! inputs failed (listed in `<out>/failures.csv`), 2 for a usage error (bad
+//! option, invalid config, output folder not writable).
 
 use clap::Args;
-use ecgdig::batch::{collect_inputs, run_batch};
+use ecgdig::batch::{
+    collect_inputs, read_list, reason, run_batch, BatchOptions, CollectOptions, FileOutcome, Status,
+};
 use ecgdig::{Digitizer, DigitizerOptions};
 use ecgdig_core::prelude::RunOptions;
-use std::path::PathBuf;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+/// Output formats and the writer stage type that produces each.
+pub const FORMATS: [(&str, &str); 5] = [
+    ("csv", "write_page_csv"),
+    ("wfdb", "write_wfdb"),
+    ("json", "write_json"),
+    ("plot", "write_plot"),
+    ("overlay", "write_overlay"),
+];
 
 #[derive(Args)]
 pub struct DigitizeArgs {
-    /// Image files or folders (searched recursively).
-    #[arg(required = true)]
+    /// Image files (PNG, JPEG, TIFF, BMP, PDF) or folders (searched recursively).
+    #[arg(required_unless_present = "list")]
     pub inputs: Vec<PathBuf>,
+    /// A file listing inputs, one path per line (`#` comments; relative paths
+    /// are relative to the list file's folder).
+    #[arg(long, value_name = "FILE")]
+    pub list: Option<PathBuf>,
+    /// Only take files in folders that match this glob (repeatable), e.g.
+    /// `--glob '*.png'`; a pattern with `/` matches the path under the folder.
+    #[arg(long = "glob", value_name = "PATTERN")]
+    pub globs: Vec<String>,
     /// Output folder.
     #[arg(short, long, default_value = "out")]
     pub output: PathBuf,
+    /// Output formats, comma-separated: csv (page CSV), wfdb (.hea/.dat),
+    /// json, plot (report PNG), overlay (debug overlay PNG).
+    #[arg(long, value_delimiter = ',', default_value = "csv")]
+    pub format: Vec<String>,
     /// Pipeline config (default: the embedded default pipeline).
     #[arg(short, long)]
     pub config: Option<PathBuf>,
@@ -24,37 +53,82 @@ pub struct DigitizeArgs {
     /// `stage.param=value` overrides.
     #[arg(long = "set", value_name = "STAGE.PARAM=VALUE")]
     pub set: Vec<String>,
-    /// Also write a debug overlay PNG per image.
+    /// Also write a debug overlay PNG per image (same as adding `overlay` to --format).
     #[arg(long)]
     pub overlay: bool,
+    /// Skip inputs whose `<stem>.csv` already exists in the output folder.
+    #[arg(long)]
+    pub skip_existing: bool,
     /// Worker threads (default: all cores).
     #[arg(short = 'j', long)]
     pub jobs: Option<usize>,
     /// Print a per-stage timing table at the end.
     #[arg(long)]
     pub profile: bool,
+    /// No per-file lines and no progress bar; only the summary.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+fn usage(msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {msg}");
+    ExitCode::from(2)
+}
+
+/// Checks that `dir` exists (creating it) and that a file can be created in it.
+fn check_writable(dir: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| format!("cannot create output folder {}: {e}", dir.display()))?;
+    let probe = dir.join(format!(".ecgdig-write-test.{}", std::process::id()));
+    std::fs::write(&probe, b"")
+        .map_err(|e| format!("output folder {} is not writable: {e}", dir.display()))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
 }
 
 pub fn run(args: DigitizeArgs) -> anyhow::Result<ExitCode> {
-    if let Some(j) = args.jobs {
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(j.max(1))
-            .build_global();
+    // formats
+    let mut formats: Vec<String> = Vec::new();
+    for f in args.format.iter().map(|f| f.trim().to_ascii_lowercase()) {
+        if f.is_empty() {
+            continue;
+        }
+        if !FORMATS.iter().any(|(name, _)| *name == f) {
+            let known: Vec<&str> = FORMATS.iter().map(|(n, _)| *n).collect();
+            return Ok(usage(format!(
+                "unknown format `{f}` (known: {})",
+                known.join(", ")
+            )));
+        }
+        if !formats.contains(&f) {
+            formats.push(f);
+        }
     }
-    std::fs::create_dir_all(&args.output).map_err(|e| {
-        anyhow::anyhow!("cannot create output folder {}: {e}", args.output.display())
-    })?;
-    let mut formats = vec!["csv".to_string()];
-    if args.overlay {
+    if args.overlay && !formats.iter().any(|f| f == "overlay") {
         formats.push("overlay".to_string());
     }
+    if formats.is_empty() {
+        return Ok(usage("--format lists no format"));
+    }
+    if let Some(j) = args.jobs {
+        if j == 0 {
+            return Ok(usage("-j must be at least 1"));
+        }
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(j)
+            .build_global();
+    }
+    if let Err(e) = check_writable(&args.output) {
+        return Ok(usage(e));
+    }
+
     let opts = DigitizerOptions {
         config: args.config.clone(),
         overrides: args.set.clone(),
         run: RunOptions {
             fs: args.fs,
             out_dir: Some(args.output.clone()),
-            formats,
+            formats: formats.clone(),
             ..RunOptions::default()
         },
     };
@@ -69,6 +143,21 @@ pub fn run(args: DigitizeArgs) -> anyhow::Result<ExitCode> {
     if !warnings.is_empty() {
         eprintln!("{warnings}");
     }
+    for f in &formats {
+        let ty = FORMATS.iter().find(|(n, _)| n == f).map(|(_, t)| *t);
+        let has = d
+            .pipeline
+            .compiled()
+            .nodes
+            .iter()
+            .any(|n| Some(n.type_name.as_str()) == ty);
+        if !has {
+            eprintln!(
+                "warning: format `{f}` was requested but the pipeline has no `{}` stage; nothing will be written for it",
+                ty.unwrap_or("?")
+            );
+        }
+    }
     // provenance: the fully resolved config and its hash, next to the outputs
     let resolved = format!(
         "# hash: {}\n{}",
@@ -80,25 +169,90 @@ pub fn run(args: DigitizeArgs) -> anyhow::Result<ExitCode> {
         resolved.as_bytes(),
     )?;
 
-    let (inputs, missing) = collect_inputs(&args.inputs);
-    for (p, why) in &missing {
+    // inputs
+    let mut paths = args.inputs.clone();
+    if let Some(list) = &args.list {
+        match read_list(list) {
+            Ok(v) => paths.extend(v),
+            Err(e) => return Ok(usage(e)),
+        }
+    }
+    let (inputs, problems) = collect_inputs(
+        &paths,
+        &CollectOptions {
+            globs: args.globs.clone(),
+        },
+    );
+    for (p, why) in &problems {
         eprintln!("error: {}: {why}", p.display());
     }
-    let report = run_batch(&d, &inputs, &|o| match &o.result {
-        Ok(t) => eprintln!("ok     {} ({:.2} s)", o.path.display(), t.as_secs_f64()),
-        Err(e) => eprintln!("failed {}: {e}", o.path.display()),
+    if inputs.is_empty() && problems.is_empty() {
+        eprintln!("warning: no input images found");
+    }
+
+    // progress: a bar on a terminal, one line per page otherwise
+    let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
+        let pb = ProgressBar::new(inputs.len() as u64);
+        pb.set_style(
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} files  {per_sec}  ETA {eta}  {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        pb.enable_steady_tick(std::time::Duration::from_millis(250));
+        pb
     });
-    eprintln!(
-        "\n{} ok, {} failed, {} missing; {:.3} s/page; wall {:.1} s; config hash {}",
-        report.ok(),
-        report.failed(),
-        missing.len(),
-        report.seconds_per_page(),
-        report.wall.as_secs_f64(),
-        d.pipeline.hash()
-    );
+    let quiet = args.quiet;
+    let on_done = |o: &FileOutcome| {
+        let line = match &o.status {
+            Status::Ok(t) => format!("ok      {} ({:.2} s)", o.label(), t.as_secs_f64()),
+            Status::Skipped => format!("skipped {} (output exists)", o.label()),
+            Status::Failed(e) => {
+                format!("failed  {}: {} [{}]", o.label(), reason(e), e.class.name())
+            }
+        };
+        match &bar {
+            Some(pb) => {
+                if o.error().is_some() {
+                    pb.println(line);
+                }
+                pb.set_message(o.stem.clone());
+            }
+            None if !quiet => eprintln!("{line}"),
+            None => {}
+        }
+    };
+    let batch_opts = BatchOptions {
+        skip_existing: args.skip_existing,
+    };
+    let mut report = match &bar {
+        Some(pb) => {
+            // the bar counts files: it advances on a file's first page
+            let r = {
+                let done = std::sync::Mutex::new(std::collections::HashSet::new());
+                run_batch(&d, &inputs, &batch_opts, &|o| {
+                    on_done(o);
+                    if let Ok(mut set) = done.lock() {
+                        if set.insert(o.path.clone()) {
+                            pb.inc(1);
+                        }
+                    }
+                })
+            };
+            pb.finish_and_clear();
+            r
+        }
+        None => run_batch(&d, &inputs, &batch_opts, &on_done),
+    };
+    report.problems = problems;
+    match report.write_failures(&args.output) {
+        Ok(p) if report.failed() > 0 => eprintln!("failures listed in {}", p.display()),
+        Ok(_) => {}
+        Err(e) => eprintln!("error: cannot write failures.csv: {e}"),
+    }
+    eprintln!("\n{}config hash {}", report.summary(), d.pipeline.hash());
     if args.profile {
-        eprintln!("(per-stage profile: run one image with --profile)");
+        eprintln!("(per-stage profile of the first input)");
         for p in inputs.iter().take(1) {
             if let Ok(r) = d.digitize_path(p) {
                 for (stage, t) in &r.timings {
@@ -107,7 +261,7 @@ pub fn run(args: DigitizeArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    Ok(if report.failed() + missing.len() > 0 {
+    Ok(if report.failed() > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

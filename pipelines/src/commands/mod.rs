@@ -5,5 +5,7 @@ pub mod check;
 pub mod digitize;
 pub mod eval;
 pub mod graph;
+pub mod kaggle;
 pub mod render;
 pub mod stages;
+pub mod templates;

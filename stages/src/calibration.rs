@@ -1,0 +1,239 @@
+//! `calibration_pulse`: measures the 1 mV calibration pulse and reconciles
+//! it with the grid scale.
+//!
+//! Inputs: `mask`, `grid`, `layout`. Output: `grid`, the scale to convert
+//! traces with.
+//!
+//! At the start of each row, left of where the signal begins, the pulse is a
+//! rectangle standing on the baseline: 1 mV high (10 mm at the standard gain)
+//! and 0.2 s wide (5 mm at 25 mm/s). Its height is the span of the tallest
+//! ink column at its rising edge, less the pen width; the median over rows is
+//! used.
+//!
+//! * With a confident grid, the pulse height in grid millimetres gives the
+//!   gain: about 10 mm keeps 10 mm/mV; about 5 or 20 mm (half or double
+//!   standard gain) sets `mm_per_mv` accordingly. Otherwise the grid is kept.
+//! * Without a grid, the pulse height defines the vertical scale
+//!   (`px_per_mm_y = height / 10`), the horizontal scale follows it (square
+//!   pixels) and `source` becomes `calibration_pulse`.
+//!
+//! ```
+//! # let toml = r#"
+//! [stages.calibrate]
+//! type = "calibration_pulse"
+//! inputs = { mask = "segment", grid = "grid", layout = "layout" }
+//! min_grid_confidence = 0.3
+//! gain_tolerance = 0.15
+//! # "#;
+//! # ecgdig_core::config::check_stage_example(toml).unwrap();
+//! ```
+
+use crate::imaging;
+use ecgdig_core::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CalibrationPulseConfig {
+    /// A grid at least this confident keeps its scale.
+    pub min_grid_confidence: f32,
+    /// Relative tolerance when matching the pulse height to 5, 10 or 20 mm.
+    pub gain_tolerance: f32,
+    /// Mask level counted as ink (0..255).
+    pub ink_level: u8,
+}
+
+impl Default for CalibrationPulseConfig {
+    fn default() -> Self {
+        Self {
+            min_grid_confidence: 0.3,
+            gain_tolerance: 0.15,
+            ink_level: 128,
+        }
+    }
+}
+
+#[typetag::serde(name = "calibration_pulse")]
+impl StageConfig for CalibrationPulseConfig {
+    fn inputs(&self) -> Vec<Port> {
+        vec![
+            Port::new("mask", ArtifactKind::Mask),
+            Port::new("grid", ArtifactKind::Grid),
+            Port::new("layout", ArtifactKind::Layout),
+        ]
+    }
+    fn outputs(&self) -> Vec<Port> {
+        vec![Port::new("grid", ArtifactKind::Grid)]
+    }
+    fn build(&self, _ctx: &BuildContext) -> Result<Box<dyn Stage>> {
+        if !(0.0..1.0).contains(&self.gain_tolerance) {
+            return Err(Error::stage(
+                "calibration_pulse: gain_tolerance must be in 0..1",
+            ));
+        }
+        Ok(Box::new(self.clone()))
+    }
+}
+
+register_stage!(
+    CalibrationPulseConfig,
+    "calibration_pulse",
+    summary = "Measures the 1 mV calibration pulse; sets the gain, or the scale when there is no grid.",
+    params = [
+        (
+            "min_grid_confidence",
+            "a grid at least this confident keeps its scale; the pulse then only sets the gain"
+        ),
+        (
+            "gain_tolerance",
+            "relative tolerance when matching the pulse height to 5, 10 or 20 mm"
+        ),
+        ("ink_level", "mask value (0..255) counted as ink"),
+    ],
+    example = "[stages.calibrate]\ntype = \"calibration_pulse\"\ninputs = { mask = \"segment\", grid = \"grid\", layout = \"layout\" }\n"
+);
+
+impl Stage for CalibrationPulseConfig {
+    fn run(&self, inputs: &StageInputs, _ctx: &RunContext) -> Result<StageOutputs> {
+        let mask = inputs.mask("mask")?;
+        let grid = inputs.grid("grid")?;
+        let layout = inputs.layout("layout")?;
+        let heights = pulse_heights(&mask.mask, &layout, &grid, self.ink_level);
+        Ok(StageOutputs::one(self.reconcile(&grid, &heights)))
+    }
+}
+
+impl CalibrationPulseConfig {
+    /// Combines the grid with measured pulse heights (pixels).
+    pub fn reconcile(&self, grid: &GridInfo, heights: &[f32]) -> GridInfo {
+        let mut out = grid.clone();
+        if heights.is_empty() {
+            return out;
+        }
+        let hpx = imaging::median(heights);
+        if !hpx.is_finite() || hpx <= 0.0 {
+            return out;
+        }
+        let grid_ok = grid.source == ScaleSource::Grid && grid.confidence >= self.min_grid_confidence;
+        if grid_ok {
+            let mm = hpx / grid.px_per_mm_y;
+            for gain in [10.0f32, 5.0, 20.0] {
+                if ((mm - gain) / gain).abs() <= self.gain_tolerance {
+                    out.mm_per_mv = gain;
+                    break;
+                }
+            }
+        } else {
+            let ppy = hpx / 10.0;
+            let aspect = if grid.px_per_mm_y > 0.0 {
+                grid.px_per_mm_x / grid.px_per_mm_y
+            } else {
+                1.0
+            };
+            out.px_per_mm_y = ppy;
+            out.px_per_mm_x = ppy * aspect;
+            out.mm_per_mv = 10.0;
+            out.source = ScaleSource::CalibrationPulse;
+            out.confidence = 0.5;
+        }
+        out
+    }
+}
+
+/// Heights in pixels of the calibration pulses found left of each row's start.
+pub fn pulse_heights(
+    mask: &image::GrayImage,
+    layout: &Layout,
+    grid: &GridInfo,
+    ink_level: u8,
+) -> Vec<f32> {
+    let (w, h) = (mask.width() as usize, mask.height() as usize);
+    let m = mask.as_raw();
+    let mut out = Vec::new();
+    let mut seen_rows = Vec::new();
+    for p in &layout.panels {
+        if p.col != 0 || seen_rows.contains(&p.row) {
+            continue;
+        }
+        seen_rows.push(p.row);
+        // columns from 8 mm before the signal start to the start
+        let xs = (p.x_start - 8.0 * grid.px_per_mm_x).max(0.0) as usize;
+        let xe = (p.x_start.max(0.0) as usize).min(w.saturating_sub(1));
+        let ytop = (p.baseline_y - 25.0 * grid.px_per_mm_y).max(0.0) as usize;
+        let ybot = ((p.baseline_y + 3.0 * grid.px_per_mm_y) as usize).min(h.saturating_sub(1));
+        if xe <= xs || ybot <= ytop {
+            continue;
+        }
+        // per column: longest vertical run of ink touching the baseline region
+        let mut best = 0usize;
+        let mut pen = Vec::new();
+        for x in xs..=xe {
+            let mut run = 0usize;
+            let mut longest = 0usize;
+            for y in ytop..=ybot {
+                if m[y * w + x] >= ink_level {
+                    run += 1;
+                    longest = longest.max(run);
+                } else {
+                    if run > 0 {
+                        pen.push(run);
+                    }
+                    run = 0;
+                }
+            }
+            best = best.max(longest);
+        }
+        let pen_w = if pen.is_empty() {
+            0.0
+        } else {
+            pen.sort_unstable();
+            pen[pen.len() / 2] as f32
+        };
+        let hpx = best as f32 - pen_w.min(best as f32 * 0.2);
+        // plausible pulse: 3..25 mm at the current scale
+        let mm = hpx / grid.px_per_mm_y;
+        if (3.0..=25.0).contains(&mm) {
+            out.push(hpx);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::{tests::synthetic_mask, LayoutDetectConfig};
+
+    #[test]
+    fn measures_pulse_and_keeps_standard_gain() {
+        let ppmm = 4.0;
+        let (mask, _, _) = synthetic_mask(3, ppmm);
+        let grid = GridInfo {
+            source: ScaleSource::Grid,
+            confidence: 0.9,
+            ..GridInfo::from_dpi(ppmm * 25.4, ScaleSource::Grid)
+        };
+        let layout = LayoutDetectConfig::default()
+            .detect(&mask, &grid, 10.0)
+            .unwrap();
+        let hs = pulse_heights(&mask, &layout, &grid, 128);
+        assert_eq!(hs.len(), 3);
+        for h in &hs {
+            assert!((h - 40.0).abs() <= 2.0, "{h}");
+        }
+        let cfg = CalibrationPulseConfig::default();
+        assert_eq!(cfg.reconcile(&grid, &hs).mm_per_mv, 10.0);
+        // a half-height pulse means 5 mm/mV
+        let half: Vec<f32> = hs.iter().map(|h| h / 2.0).collect();
+        assert_eq!(cfg.reconcile(&grid, &half).mm_per_mv, 5.0);
+    }
+
+    #[test]
+    fn without_grid_the_pulse_sets_the_scale() {
+        let grid = GridInfo::from_dpi(200.0, ScaleSource::Assumed);
+        let out = CalibrationPulseConfig::default().reconcile(&grid, &[60.0, 59.0, 61.0]);
+        assert_eq!(out.source, ScaleSource::CalibrationPulse);
+        assert!((out.px_per_mm_y - 6.0).abs() < 1e-6);
+        assert!((out.px_per_mm_x - 6.0).abs() < 1e-6);
+    }
+}

@@ -1,0 +1,438 @@
+//! `grid_scale`: measures the paper scale (pixels per millimetre on both
+//! axes) from the periodicity of the printed grid.
+//!
+//! Input: `image` (deskewed). Output: `grid` ([`GridInfo`]).
+//!
+//! The darkness of the per-pixel *minimum* channel (coloured grid lines are
+//! dark in it, whatever their hue; grey and black grids too) is projected on
+//! x in horizontal bands and on y in vertical bands. Each band's profile is
+//! high-passed and autocorrelated; the band autocorrelations are summed
+//! (phase-free, so residual rotation and wrinkles do not blur them). A comb
+//! score over candidate periods finds the fundamental period; the 5 mm major
+//! lines (a stronger peak at five times the minor period) or, for grids whose
+//! minor lines do not show, the page size tell 1 mm from 5 mm. The period is
+//! then refined to a small fraction of a pixel on a far multiple of it.
+//!
+//! Without a usable grid the scale falls back to the file's resolution
+//! (`source = "file_dpi"`), else to `assumed_dpi` (`source = "assumed"`), with
+//! confidence 0; the `calibration_pulse` stage can then replace it.
+//!
+//! ```
+//! # let toml = r#"
+//! [stages.grid]
+//! type = "grid_scale"
+//! inputs = ["deskew"]
+//! min_px_per_mm = 1.5
+//! max_px_per_mm = 24.0
+//! min_confidence = 0.15
+//! assumed_dpi = 200.0
+//! # "#;
+//! # ecgdig_core::config::check_stage_example(toml).unwrap();
+//! ```
+
+use crate::imaging;
+use ecgdig_core::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GridScaleConfig {
+    /// Smallest plausible scale, pixels per mm (about 38 dpi).
+    pub min_px_per_mm: f32,
+    /// Largest plausible scale, pixels per mm (about 610 dpi).
+    pub max_px_per_mm: f32,
+    /// Below this confidence the grid is not trusted and a fallback is used.
+    pub min_confidence: f32,
+    /// Resolution assumed when there is neither a grid nor a file resolution.
+    pub assumed_dpi: f32,
+    /// Typical paper width, mm; decides 1 mm vs 5 mm when only one period shows.
+    pub typical_page_width_mm: f32,
+}
+
+impl Default for GridScaleConfig {
+    fn default() -> Self {
+        Self {
+            min_px_per_mm: 1.5,
+            max_px_per_mm: 24.0,
+            min_confidence: 0.15,
+            assumed_dpi: 200.0,
+            typical_page_width_mm: 260.0,
+        }
+    }
+}
+
+#[typetag::serde(name = "grid_scale")]
+impl StageConfig for GridScaleConfig {
+    fn inputs(&self) -> Vec<Port> {
+        vec![Port::new("image", ArtifactKind::Image)]
+    }
+    fn outputs(&self) -> Vec<Port> {
+        vec![Port::new("grid", ArtifactKind::Grid)]
+    }
+    fn build(&self, _ctx: &BuildContext) -> Result<Box<dyn Stage>> {
+        if !(self.min_px_per_mm > 0.5 && self.max_px_per_mm > self.min_px_per_mm) {
+            return Err(Error::stage(
+                "grid_scale: need 0.5 < min_px_per_mm < max_px_per_mm",
+            ));
+        }
+        if self.assumed_dpi <= 0.0 {
+            return Err(Error::stage("grid_scale: assumed_dpi must be positive"));
+        }
+        Ok(Box::new(self.clone()))
+    }
+}
+
+register_stage!(
+    GridScaleConfig,
+    "grid_scale",
+    summary = "Pixels per mm on both axes from the grid's periodicity (autocorrelation of band projections).",
+    params = [
+        ("min_px_per_mm", "smallest plausible scale, pixels per mm"),
+        ("max_px_per_mm", "largest plausible scale, pixels per mm"),
+        (
+            "min_confidence",
+            "0..1; a weaker grid is ignored and the scale falls back to the file dpi or assumed_dpi"
+        ),
+        (
+            "assumed_dpi",
+            "resolution assumed without grid and file resolution, dots per inch"
+        ),
+        (
+            "typical_page_width_mm",
+            "paper width used to tell a 1 mm period from a 5 mm one when only one shows"
+        ),
+    ],
+    example = "[stages.grid]\ntype = \"grid_scale\"\ninputs = [\"deskew\"]\nmin_confidence = 0.15\n"
+);
+
+/// One axis' measurement.
+#[derive(Clone, Copy, Debug)]
+pub struct AxisScale {
+    pub px_per_mm: f32,
+    pub confidence: f32,
+    /// Position of a major (5 mm) line, pixels.
+    pub major_phase: Option<f32>,
+}
+
+impl Stage for GridScaleConfig {
+    fn run(&self, inputs: &StageInputs, _ctx: &RunContext) -> Result<StageOutputs> {
+        let page = inputs.image("image")?;
+        Ok(StageOutputs::one(self.measure(&page)))
+    }
+}
+
+impl GridScaleConfig {
+    /// Measures the grid of a page (with fallbacks).
+    pub fn measure(&self, page: &PageImage) -> GridInfo {
+        let m = imaging::min_channel(&page.rgb);
+        let (w, h) = (m.width() as usize, m.height() as usize);
+        let (px, py) = band_profiles(m.as_raw(), w, h);
+        let sx = self.axis(&px, w);
+        let sy = self.axis(&py, w);
+        let ok = |s: &Option<AxisScale>| s.filter(|a| a.confidence >= self.min_confidence);
+        let (sx, sy) = (ok(&sx), ok(&sy));
+        let (ax, ay) = match (sx, sy) {
+            (Some(a), Some(b)) => {
+                // square pixels are the rule: a large disagreement means one
+                // axis locked on something else; trust the clearer one
+                let r = a.px_per_mm / b.px_per_mm;
+                if (r - 1.0).abs() > 0.08 {
+                    if a.confidence >= b.confidence {
+                        (a, AxisScale { major_phase: None, ..a })
+                    } else {
+                        (AxisScale { major_phase: None, ..b }, b)
+                    }
+                } else {
+                    (a, b)
+                }
+            }
+            (Some(a), None) => (a, AxisScale { major_phase: None, ..a }),
+            (None, Some(b)) => (AxisScale { major_phase: None, ..b }, b),
+            (None, None) => {
+                let (dpi, source) = match page.dpi {
+                    Some(d) if d > 20.0 => (d, ScaleSource::FileDpi),
+                    _ => (self.assumed_dpi, ScaleSource::Assumed),
+                };
+                return GridInfo::from_dpi(dpi, source);
+            }
+        };
+        GridInfo {
+            px_per_mm_x: ax.px_per_mm,
+            px_per_mm_y: ay.px_per_mm,
+            mm_per_second: 25.0,
+            mm_per_mv: 10.0,
+            rotation_degrees: 0.0,
+            major_offset_px: match (ax.major_phase, ay.major_phase) {
+                (Some(x), Some(y)) => Some([x, y]),
+                _ => None,
+            },
+            source: ScaleSource::Grid,
+            confidence: ax.confidence.min(ay.confidence),
+        }
+    }
+
+    /// Scale along one axis from its band profiles (`page_w` = page width, px).
+    fn axis(&self, profiles: &[Vec<f32>], page_w: usize) -> Option<AxisScale> {
+        let n = profiles.first()?.len();
+        if n < 64 {
+            return None;
+        }
+        let pmin = self.min_px_per_mm;
+        let pmax = self.max_px_per_mm.min(n as f32 / 12.0);
+        if pmax <= pmin {
+            return None;
+        }
+        // whiten each profile (3-tap low-pass against pixel-level patterns,
+        // then the first difference against shading), autocorrelate, sum
+        let lc = ((pmax * 5.0 * 6.0) as usize).min(n / 2);
+        let hps: Vec<Vec<f32>> = profiles
+            .iter()
+            .map(|p| {
+                let s: Vec<f32> = (0..n)
+                    .map(|i| 0.25 * p[i.saturating_sub(1)] + 0.5 * p[i] + 0.25 * p[(i + 1).min(n - 1)])
+                    .collect();
+                let mut d: Vec<f32> = s.windows(2).map(|w| w[1] - w[0]).collect();
+                d.push(0.0);
+                d
+            })
+            .collect();
+        let mut ac = vec![0f32; lc + 1];
+        for q in &hps {
+            for (lag, a) in ac.iter_mut().enumerate() {
+                *a += dot(&q[..n - lag], &q[lag..]);
+            }
+        }
+        let a0 = ac[0];
+        if a0 <= 0.0 {
+            return None;
+        }
+        ac.iter_mut().for_each(|v| *v /= a0);
+        let at = |x: f32| -> f32 {
+            if x < 0.0 || x >= lc as f32 {
+                return 0.0;
+            }
+            let i = x as usize;
+            let f = x - i as f32;
+            ac[i] * (1.0 - f) + ac[(i + 1).min(lc)] * f
+        };
+        // comb score over candidate periods
+        let mut cands: Vec<(f32, f32)> = Vec::new();
+        let mut p = pmin;
+        while p <= pmax * 5.0 && p * 2.0 <= lc as f32 {
+            let k_max = ((lc as f32 / p) as usize).clamp(1, 10);
+            let mut s = 0.0;
+            for k in 1..=k_max {
+                let k = k as f32;
+                s += at(k * p) - at((k - 0.5) * p);
+            }
+            cands.push((p, s / k_max as f32));
+            p *= 1.004;
+        }
+        let best = cands.iter().map(|c| c.1).fold(f32::MIN, f32::max);
+        if best <= 0.0 {
+            return None;
+        }
+        // smallest local maximum close to the best: the fundamental
+        let mut fund = None;
+        for i in 1..cands.len().saturating_sub(1) {
+            let (pp, s) = cands[i];
+            if s >= 0.5 * best && s >= cands[i - 1].1 && s >= cands[i + 1].1 {
+                fund = Some((pp, s));
+                break;
+            }
+        }
+        let (p0, score) = fund?;
+        // is p0 the 1 mm period or the 5 mm one?
+        let local_max = |x: f32| -> f32 {
+            let mut m = f32::MIN;
+            let mut d = -1.0;
+            while d <= 1.0 {
+                m = m.max(at(x + d));
+                d += 0.25;
+            }
+            m
+        };
+        let mut p1 = p0;
+        let five_fits = p0 * 6.0 < lc as f32;
+        let major_contrast = if five_fits {
+            local_max(5.0 * p0) - local_max(4.0 * p0).max(local_max(6.0 * p0))
+        } else {
+            0.0
+        };
+        let minor_ok = p0 >= pmin && p0 <= pmax;
+        let as_major_ok = p0 / 5.0 >= pmin;
+        if !(minor_ok && major_contrast > 0.03) {
+            // page-size plausibility
+            let w_mm_minor = page_w as f32 / p0;
+            let w_mm_major = page_w as f32 * 5.0 / p0;
+            let err = |wmm: f32| (wmm / self.typical_page_width_mm).ln().abs();
+            let prefer_major = as_major_ok && (!minor_ok || err(w_mm_major) < err(w_mm_minor));
+            if prefer_major {
+                p1 = p0 / 5.0;
+            } else if !minor_ok {
+                return None;
+            }
+        }
+        // refine on far multiples of the 5 mm period
+        let mut p5 = p1 * 5.0;
+        let mut k = 1usize;
+        let n_max_lag = (n as f32 * 0.6) as usize;
+        loop {
+            let lag = p5 * k as f32;
+            if lag + 3.0 > n_max_lag as f32 {
+                break;
+            }
+            let c = lag.round() as isize;
+            let mut vals = [0f32; 7];
+            for (j, v) in vals.iter_mut().enumerate() {
+                let l = c + j as isize - 3;
+                *v = if l > 0 {
+                    let l = l as usize;
+                    hps.iter().map(|q| dot(&q[..n - l], &q[l..])).sum::<f32>() / a0
+                } else {
+                    f32::MIN
+                };
+            }
+            let (bi, _) = vals
+                .iter()
+                .enumerate()
+                .skip(1)
+                .take(5)
+                .fold((3usize, f32::MIN), |b, (i, &v)| if v > b.1 { (i, v) } else { b });
+            let sub = imaging::parabolic_peak(&vals, bi);
+            let found = (c - 3) as f32 + sub;
+            if (found - lag).abs() > 0.4 * p1 {
+                break;
+            }
+            p5 = found / k as f32;
+            k *= 2;
+        }
+        let px_per_mm = p5 / 5.0;
+        let confidence = (score / 0.15).clamp(0.0, 1.0);
+        // phase of the major lines from the summed profile
+        let sum: Vec<f32> = (0..n).map(|i| hps.iter().map(|q| q[i]).sum()).collect();
+        let mut best_phase = (0.0f32, f32::MIN);
+        let mut ph = 0.0;
+        while ph < p5 {
+            let mut s = 0.0;
+            let mut x = ph;
+            while x < (n - 1) as f32 {
+                let i = x as usize;
+                let f = x - i as f32;
+                s += sum[i] * (1.0 - f) + sum[i + 1] * f;
+                x += p5;
+            }
+            if s > best_phase.1 {
+                best_phase = (ph, s);
+            }
+            ph += 0.25;
+        }
+        Some(AxisScale {
+            px_per_mm,
+            confidence,
+            major_phase: Some(best_phase.0),
+        })
+    }
+}
+
+#[inline]
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    // 4 accumulators so the compiler vectorises
+    let mut acc = [0f32; 8];
+    let ca = a.chunks_exact(8);
+    let cb = b.chunks_exact(8);
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for k in 0..8 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    let mut s: f32 = acc.iter().sum();
+    for (x, y) in ra.iter().zip(rb) {
+        s += x * y;
+    }
+    s
+}
+
+/// Darkness projections: on x per horizontal band, on y per vertical band.
+pub fn band_profiles(m: &[u8], w: usize, h: usize) -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
+    let nb = 6usize;
+    let bh = h.div_ceil(nb).max(1);
+    let bw = w.div_ceil(nb).max(1);
+    let mut px = vec![vec![0f32; w]; h.div_ceil(bh)];
+    let mut py = vec![vec![0f32; h]; w.div_ceil(bw)];
+    let mut rowacc = vec![0u32; w.div_ceil(bw)];
+    for y in 0..h {
+        let row = &m[y * w..(y + 1) * w];
+        let bx = &mut px[y / bh];
+        rowacc.iter_mut().for_each(|a| *a = 0);
+        for (x, &v) in row.iter().enumerate() {
+            let d = 255 - v as u32;
+            bx[x] += d as f32;
+            rowacc[x / bw] += d;
+        }
+        for (b, &a) in rowacc.iter().enumerate() {
+            py[b][y] = a as f32;
+        }
+    }
+    (px, py)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{Rgb, RgbImage};
+
+    /// A grid with minor lines every `ppmm` px and major lines every 5 mm.
+    fn grid_image(w: u32, h: u32, ppmm: f32, minor: bool, colour: [u8; 3]) -> RgbImage {
+        let mut img = RgbImage::from_pixel(w, h, Rgb([255, 255, 255]));
+        let on = |v: u32| -> (bool, bool) {
+            let mm = v as f32 / ppmm;
+            let near = |period: f32| {
+                let r = (mm / period).fract();
+                r * period * ppmm < 1.0
+            };
+            (near(5.0), near(1.0))
+        };
+        for y in 0..h {
+            for x in 0..w {
+                let (mx, nx) = on(x);
+                let (my, ny) = on(y);
+                if mx || my {
+                    img.put_pixel(x, y, Rgb(colour));
+                } else if minor && (nx || ny) {
+                    img.put_pixel(x, y, Rgb([255, 200, 200]));
+                }
+            }
+        }
+        img
+    }
+
+    #[test]
+    fn measures_red_grid_scale_subpixel() {
+        let img = grid_image(1100, 850, 3.937, true, [230, 40, 40]);
+        let g = GridScaleConfig::default().measure(&PageImage::new(img));
+        assert_eq!(g.source, ScaleSource::Grid);
+        assert!((g.px_per_mm_x - 3.937).abs() < 0.01, "{g:?}");
+        assert!((g.px_per_mm_y - 3.937).abs() < 0.01, "{g:?}");
+    }
+
+    #[test]
+    fn major_only_grid_is_read_as_5_mm() {
+        let img = grid_image(1100, 850, 3.937, false, [120, 120, 120]);
+        let g = GridScaleConfig::default().measure(&PageImage::new(img));
+        assert!((g.px_per_mm_x - 3.937).abs() < 0.02, "{g:?}");
+    }
+
+    #[test]
+    fn blank_page_falls_back_to_dpi() {
+        let img = RgbImage::from_pixel(800, 600, Rgb([250, 250, 250]));
+        let mut page = PageImage::new(img);
+        let g = GridScaleConfig::default().measure(&page);
+        assert_eq!(g.source, ScaleSource::Assumed);
+        assert!((g.px_per_mm_x - 200.0 / 25.4).abs() < 1e-4);
+        page.dpi = Some(300.0);
+        let g = GridScaleConfig::default().measure(&page);
+        assert_eq!(g.source, ScaleSource::FileDpi);
+    }
+}

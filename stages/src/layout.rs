@@ -1,0 +1,615 @@
+//! `layout_detect`: finds the rows of traces and maps each plotted lead to
+//! its place on the page and its time window.
+//!
+//! Inputs: `mask` (trace ink) and `grid` (mm scale). Output: `layout`.
+//!
+//! 1. **Rows**: the horizontal projection of the ink peaks at each row's
+//!    isoelectric baseline. Peaks at least `min_row_gap_mm` apart and strong
+//!    enough are kept when ink runs along them for at least `min_row_length_mm`.
+//! 2. **Row extent**: the longest stretch of ink along the baseline (gaps up
+//!    to a few mm bridged). A calibration pulse (a 10 mm tall, 5 mm wide
+//!    rectangle at the row's start) is recognised from its two vertical edges;
+//!    the signal starts at its falling edge. Rows without one start at their
+//!    first ink (or, when most rows have a pulse, at the rows' median start).
+//! 3. **Format**: from the number of rows: 3 rows = 3x4, 4 = 3x4 + a lead II
+//!    rhythm strip, 5 = 3x4 + II, V1 rhythm strips, 6 = 6x2 (or 3x4 + three
+//!    rhythm strips when the first three rows show lead separators at a
+//!    quarter and three quarters of their length), 12 = 12x1.
+//!    A 3x4 row shows seconds `[2.5c, 2.5c + 2.5)` in column `c`; panel x
+//!    positions follow from `x(t) = x_start + t * 25 mm/s * px_per_mm_x`.
+//!
+//! ```
+//! # let toml = r#"
+//! [stages.layout]
+//! type = "layout_detect"
+//! inputs = { mask = "segment", grid = "grid" }
+//! min_row_gap_mm = 8.0
+//! min_row_length_mm = 40.0
+//! min_peak_fraction = 0.25
+//! # "#;
+//! # ecgdig_core::config::check_stage_example(toml).unwrap();
+//! ```
+
+use crate::imaging;
+use ecgdig_core::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LayoutDetectConfig {
+    /// Smallest distance between two row baselines, mm.
+    pub min_row_gap_mm: f32,
+    /// Shortest stretch of ink along a baseline that makes a row, mm.
+    pub min_row_length_mm: f32,
+    /// A row's projection peak must reach this fraction of the strongest one.
+    pub min_peak_fraction: f32,
+    /// Mask level counted as ink (0..255).
+    pub ink_level: u8,
+    /// Ink pixels per column away from the baseline a row needs (ruled lines have none).
+    pub min_waviness: f32,
+}
+
+impl Default for LayoutDetectConfig {
+    fn default() -> Self {
+        Self {
+            min_row_gap_mm: 8.0,
+            min_row_length_mm: 40.0,
+            min_peak_fraction: 0.25,
+            ink_level: 100,
+            min_waviness: 1.0,
+        }
+    }
+}
+
+#[typetag::serde(name = "layout_detect")]
+impl StageConfig for LayoutDetectConfig {
+    fn inputs(&self) -> Vec<Port> {
+        vec![
+            Port::new("mask", ArtifactKind::Mask),
+            Port::new("grid", ArtifactKind::Grid),
+        ]
+    }
+    fn outputs(&self) -> Vec<Port> {
+        vec![Port::new("layout", ArtifactKind::Layout)]
+    }
+    fn build(&self, _ctx: &BuildContext) -> Result<Box<dyn Stage>> {
+        if self.min_row_gap_mm <= 0.0 || self.min_row_length_mm <= 0.0 {
+            return Err(Error::stage(
+                "layout_detect: min_row_gap_mm and min_row_length_mm must be positive",
+            ));
+        }
+        Ok(Box::new(self.clone()))
+    }
+}
+
+register_stage!(
+    LayoutDetectConfig,
+    "layout_detect",
+    summary = "Rows, calibration-pulse ends and lead panels (3x4+rhythm, 3x4, 6x2, 12x1) from the ink mask.",
+    params = [
+        ("min_row_gap_mm", "smallest distance between two row baselines, mm"),
+        (
+            "min_row_length_mm",
+            "shortest stretch of ink along a baseline that makes a row, mm"
+        ),
+        (
+            "min_peak_fraction",
+            "a row's ink projection peak must reach this fraction of the strongest row's"
+        ),
+        ("ink_level", "mask value (0..255) counted as ink"),
+        (
+            "min_waviness",
+            "ink pixels per column away from the baseline that a row needs (ruled lines and borders have none)"
+        ),
+    ],
+    example = "[stages.layout]\ntype = \"layout_detect\"\ninputs = { mask = \"segment\", grid = \"grid\" }\n"
+);
+
+/// A detected row of traces.
+#[derive(Clone, Debug)]
+pub struct Row {
+    pub baseline_y: f32,
+    /// First and last ink of the row, pixels.
+    pub ink_x0: f32,
+    pub ink_x1: f32,
+    /// Where the signal starts (after the calibration pulse), pixels.
+    pub x_start: f32,
+    /// The calibration pulse's rising and falling edges, if one was seen.
+    pub pulse: Option<(f32, f32)>,
+}
+
+impl Stage for LayoutDetectConfig {
+    fn run(&self, inputs: &StageInputs, ctx: &RunContext) -> Result<StageOutputs> {
+        let mask = inputs.mask("mask")?;
+        let grid = inputs.grid("grid")?;
+        let layout = self.detect(&mask.mask, &grid, ctx.options.page_seconds)?;
+        Ok(StageOutputs::one(layout))
+    }
+}
+
+impl LayoutDetectConfig {
+    /// Detects the layout of a page.
+    pub fn detect(
+        &self,
+        mask: &image::GrayImage,
+        grid: &GridInfo,
+        page_seconds: f32,
+    ) -> Result<Layout> {
+        let rows = self.find_rows(mask, grid);
+        if rows.is_empty() {
+            return Err(Error::not_ecg("no ECG grid or traces found"));
+        }
+        Ok(build_layout(&rows, grid, page_seconds, mask))
+    }
+
+    /// Row baselines with their extents and pulses, top to bottom.
+    pub fn find_rows(&self, mask: &image::GrayImage, grid: &GridInfo) -> Vec<Row> {
+        let (w, h) = (mask.width() as usize, mask.height() as usize);
+        let m = mask.as_raw();
+        let lvl = self.ink_level;
+        let ppy = grid.px_per_mm_y.max(0.5);
+        let ppx = grid.px_per_mm_x.max(0.5);
+        let mut proj = vec![0f32; h];
+        for (y, p) in proj.iter_mut().enumerate() {
+            *p = m[y * w..(y + 1) * w].iter().filter(|&&v| v >= lvl).count() as f32;
+        }
+        let sm = imaging::smooth(&proj, ((0.4 * ppy) as usize).max(1));
+        let gap = (self.min_row_gap_mm * ppy) as usize;
+        // local maxima, strongest first, with non-maximum suppression
+        let mut peaks: Vec<usize> = (1..h.saturating_sub(1))
+            .filter(|&y| sm[y] > 0.0 && sm[y] >= sm[y - 1] && sm[y] > sm[y + 1])
+            .collect();
+        peaks.sort_by(|&a, &b| sm[b].total_cmp(&sm[a]));
+        let mut kept: Vec<usize> = Vec::new();
+        for p in peaks {
+            if kept.iter().all(|&k| k.abs_diff(p) >= gap) {
+                kept.push(p);
+            }
+        }
+        let mut cands: Vec<(f32, Row)> = Vec::new();
+        for &y in &kept {
+            let yb = imaging::parabolic_peak(&sm, y);
+            // ink along the baseline: column occupancy within +-3 mm
+            let half = (3.0 * ppy) as usize;
+            let (y0, y1) = (y.saturating_sub(half), (y + half).min(h - 1));
+            let occ: Vec<bool> = (0..w)
+                .map(|x| (y0..=y1).any(|yy| m[yy * w + x] >= lvl))
+                .collect();
+            // stretches of ink with gaps up to 4 mm bridged; the row spans
+            // from the first to the last stretch of at least 3 mm
+            let stretches = stretches(&occ, (4.0 * ppx) as usize);
+            let min_len = (3.0 * ppx) as usize;
+            let long: Vec<&(usize, usize)> =
+                stretches.iter().filter(|s| s.1 - s.0 >= min_len).collect();
+            let (Some(first), Some(last)) = (long.first(), long.last()) else {
+                continue;
+            };
+            let covered: usize = long.iter().map(|s| s.1 - s.0 + 1).sum();
+            if (covered as f32) < self.min_row_length_mm * ppx {
+                continue;
+            }
+            let (x0, x1) = (first.0, last.1);
+            // a trace waves: ink away from the baseline (not a ruled line)
+            let core = (0.6 * ppy).max(1.0) as usize;
+            let reach = (8.0 * ppy) as usize;
+            let (r0, r1) = (y.saturating_sub(reach), (y + reach).min(h - 1));
+            let mut off = 0usize;
+            for yy in (r0..=r1).filter(|&yy| yy.abs_diff(y) > core) {
+                off += m[yy * w + x0..=yy * w + x1].iter().filter(|&&v| v >= lvl).count();
+            }
+            let waviness = off as f32 / (x1 - x0 + 1) as f32;
+            if waviness < self.min_waviness {
+                continue;
+            }
+            let pulse = find_pulse(m, w, h, lvl, x0, yb, ppx, ppy);
+            let x_start = pulse.map(|p| p.1).unwrap_or(x0 as f32);
+            cands.push((
+                sm[y],
+                Row {
+                    baseline_y: yb,
+                    ink_x0: x0 as f32,
+                    ink_x1: x1 as f32,
+                    x_start,
+                    pulse,
+                },
+            ));
+        }
+        let top = cands.iter().map(|c| c.0).fold(0.0, f32::max);
+        let mut rows: Vec<Row> = cands
+            .into_iter()
+            .filter(|c| c.0 >= self.min_peak_fraction * top)
+            .map(|c| c.1)
+            .collect();
+        rows.sort_by(|a, b| a.baseline_y.total_cmp(&b.baseline_y));
+        // rows without a pulse start where the others do when most have one
+        let starts: Vec<f32> = rows
+            .iter()
+            .filter_map(|r| r.pulse.map(|p| p.1))
+            .collect();
+        if starts.len() * 2 > rows.len() {
+            let med = imaging::median(&starts);
+            for r in rows.iter_mut().filter(|r| r.pulse.is_none()) {
+                if (r.x_start - med).abs() < 15.0 * ppx {
+                    r.x_start = med;
+                }
+            }
+        }
+        rows
+    }
+}
+
+/// Runs of `true` with gaps up to `max_gap` bridged, as (first, last).
+fn stretches(occ: &[bool], max_gap: usize) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    for (x, &o) in occ.iter().enumerate() {
+        if !o {
+            continue;
+        }
+        match out.last_mut() {
+            Some(last) if x - last.1 <= max_gap + 1 => last.1 = x,
+            _ => out.push((x, x)),
+        }
+    }
+    out
+}
+
+/// Looks for the calibration pulse near the start of a row: two vertical
+/// edges (each at least 6 mm of ink above the baseline) 3 to 7 mm apart.
+/// Returns the x of the rising and falling edges.
+#[allow(clippy::too_many_arguments)]
+pub fn find_pulse(
+    m: &[u8],
+    w: usize,
+    h: usize,
+    lvl: u8,
+    x0: usize,
+    baseline: f32,
+    ppx: f32,
+    ppy: f32,
+) -> Option<(f32, f32)> {
+    let ytop = (baseline - 14.0 * ppy).max(0.0) as usize;
+    let ybot = ((baseline + 2.0 * ppy) as usize).min(h - 1);
+    let xs = x0.saturating_sub((10.0 * ppx) as usize);
+    let xe = (x0 + (30.0 * ppx) as usize).min(w - 1);
+    if xe <= xs || ybot <= ytop {
+        return None;
+    }
+    let need = (6.0 * ppy) as usize;
+    let tall: Vec<bool> = (xs..=xe)
+        .map(|x| {
+            (ytop..=ybot).filter(|&y| m[y * w + x] >= lvl).count() >= need
+        })
+        .collect();
+    // groups of consecutive tall columns -> centre x
+    let mut edges: Vec<f32> = Vec::new();
+    let mut i = 0;
+    while i < tall.len() {
+        if tall[i] {
+            let s = i;
+            while i < tall.len() && tall[i] {
+                i += 1;
+            }
+            edges.push(xs as f32 + (s + i - 1) as f32 / 2.0);
+        } else {
+            i += 1;
+        }
+    }
+    for (a, &e0) in edges.iter().enumerate() {
+        for &e1 in &edges[a + 1..] {
+            let d = (e1 - e0) / ppx;
+            if (3.0..=7.0).contains(&d) {
+                // the top of the pulse: ink near baseline - 10 mm between the edges
+                let yt = baseline - 10.0 * ppy;
+                let xm = ((e0 + e1) / 2.0) as usize;
+                let band = (2.5 * ppy) as isize;
+                let has_top = (-band..=band).any(|dy| {
+                    let y = yt as isize + dy;
+                    y >= 0 && (y as usize) < h && m[y as usize * w + xm] >= lvl
+                });
+                if has_top {
+                    return Some((e0, e1));
+                }
+            }
+        }
+    }
+    None
+}
+
+fn panel(
+    lead: Lead,
+    row: usize,
+    col: usize,
+    bbox: Rect,
+    baseline_y: f32,
+    (x_start, x_end): (f32, f32),
+    (t_start, t_end): (f32, f32),
+    rhythm: bool,
+) -> Panel {
+    Panel {
+        lead,
+        row,
+        col,
+        bbox,
+        baseline_y,
+        x_start,
+        x_end,
+        t_start,
+        t_end,
+        rhythm,
+    }
+}
+
+/// Builds panels for the detected rows.
+pub fn build_layout(
+    rows: &[Row],
+    grid: &GridInfo,
+    page_seconds: f32,
+    mask: &image::GrayImage,
+) -> Layout {
+    use Lead::*;
+    let n = rows.len();
+    let (w, h) = (mask.width() as f32, mask.height() as f32);
+    let pps = grid.px_per_second();
+    let spacing: Vec<f32> = rows
+        .windows(2)
+        .map(|p| p[1].baseline_y - p[0].baseline_y)
+        .collect();
+    let typical = if spacing.is_empty() {
+        30.0 * grid.px_per_mm_y
+    } else {
+        imaging::median(&spacing)
+    };
+    // vertical reach of each row: up to the neighbouring baselines
+    let bbox_y = |i: usize| -> (f32, f32) {
+        let up = if i > 0 {
+            rows[i].baseline_y - rows[i - 1].baseline_y
+        } else {
+            typical
+        };
+        let down = if i + 1 < n {
+            rows[i + 1].baseline_y - rows[i].baseline_y
+        } else {
+            typical
+        };
+        // the outer rows reach the page's edges; inner ones reach a bit
+        // beyond their neighbours' baselines, for tall waves
+        let y0 = if i == 0 {
+            0.0
+        } else {
+            (rows[i].baseline_y - 1.3 * up).max(0.0)
+        };
+        let y1 = if i + 1 == n {
+            h - 1.0
+        } else {
+            (rows[i].baseline_y + 1.3 * down).min(h - 1.0)
+        };
+        (y0, y1)
+    };
+    let x_end_of = |r: &Row, secs: f32| -> f32 { (r.x_start + secs * pps).min(w - 1.0) };
+    let seps = separators_at_quarters(rows, mask, grid, pps, page_seconds);
+    let (kind, grid_rows): (LayoutKind, Vec<Vec<Lead>>) = match n {
+        3 => (
+            LayoutKind::ThreeByFour,
+            vec![vec![I, AVR, V1, V4], vec![II, AVL, V2, V5], vec![III, AVF, V3, V6]],
+        ),
+        4 => (
+            LayoutKind::ThreeByFourRhythm,
+            vec![
+                vec![I, AVR, V1, V4],
+                vec![II, AVL, V2, V5],
+                vec![III, AVF, V3, V6],
+                vec![II],
+            ],
+        ),
+        5 => (
+            LayoutKind::Other,
+            vec![
+                vec![I, AVR, V1, V4],
+                vec![II, AVL, V2, V5],
+                vec![III, AVF, V3, V6],
+                vec![II],
+                vec![V1],
+            ],
+        ),
+        6 if seps => (
+            LayoutKind::Other,
+            vec![
+                vec![I, AVR, V1, V4],
+                vec![II, AVL, V2, V5],
+                vec![III, AVF, V3, V6],
+                vec![V1],
+                vec![II],
+                vec![V5],
+            ],
+        ),
+        6 => (
+            LayoutKind::SixByTwo,
+            vec![
+                vec![I, V1],
+                vec![II, V2],
+                vec![III, V3],
+                vec![AVR, V4],
+                vec![AVL, V5],
+                vec![AVF, V6],
+            ],
+        ),
+        12.. => (
+            LayoutKind::TwelveByOne,
+            Lead::ALL.iter().map(|&l| vec![l]).collect(),
+        ),
+        1 => (LayoutKind::Other, vec![vec![II]]),
+        2 => (LayoutKind::Other, vec![vec![I, AVR, V1, V4], vec![II]]),
+        _ => {
+            // 7..11 rows: 3x4 plus rhythm strips, as far as they go
+            let mut v = vec![
+                vec![I, AVR, V1, V4],
+                vec![II, AVL, V2, V5],
+                vec![III, AVF, V3, V6],
+            ];
+            for l in [II, V1, V5, I, AVF, V2, V3, V4] {
+                if v.len() < n {
+                    v.push(vec![l]);
+                }
+            }
+            (LayoutKind::Other, v)
+        }
+    };
+    let mut panels = Vec::new();
+    for (ri, leads) in grid_rows.iter().enumerate().take(n) {
+        let r = &rows[ri];
+        let (y0, y1) = bbox_y(ri);
+        let cols = leads.len();
+        let secs = page_seconds / cols as f32;
+        let rhythm = cols == 1 && n > 1 && kind != LayoutKind::TwelveByOne;
+        for (ci, &lead) in leads.iter().enumerate() {
+            let t0 = secs * ci as f32;
+            let t1 = t0 + secs;
+            let xs = r.x_start + t0 * pps;
+            let xe = x_end_of(r, t1);
+            if xs >= w - 1.0 {
+                continue;
+            }
+            panels.push(panel(
+                lead,
+                ri,
+                ci,
+                Rect {
+                    x0: xs,
+                    y0,
+                    x1: xe,
+                    y1,
+                },
+                r.baseline_y,
+                (xs, xe),
+                (t0, t1),
+                rhythm,
+            ));
+        }
+    }
+    Layout {
+        kind,
+        page_seconds,
+        row_baselines: rows.iter().map(|r| r.baseline_y).collect(),
+        panels,
+    }
+}
+
+/// True when the first three rows carry short vertical lead separators near a
+/// quarter and three quarters of the page time (3x4 rows), rather than only
+/// in the middle (6x2 rows).
+fn separators_at_quarters(
+    rows: &[Row],
+    mask: &image::GrayImage,
+    grid: &GridInfo,
+    pps: f32,
+    page_seconds: f32,
+) -> bool {
+    if rows.len() < 3 {
+        return false;
+    }
+    let (w, h) = (mask.width() as usize, mask.height() as usize);
+    let m = mask.as_raw();
+    let ppy = grid.px_per_mm_y;
+    let mut hits = 0;
+    for r in &rows[..3] {
+        for q in [0.25f32, 0.75] {
+            let xc = r.x_start + q * page_seconds * pps;
+            let lo = (xc - 1.0 * grid.px_per_mm_x).max(0.0) as usize;
+            let hi = ((xc + 1.0 * grid.px_per_mm_x) as usize).min(w.saturating_sub(1));
+            let y0 = (r.baseline_y - 3.0 * ppy).max(0.0) as usize;
+            let y1 = ((r.baseline_y + 3.0 * ppy) as usize).min(h.saturating_sub(1));
+            let found = (lo..=hi).any(|x| {
+                (y0..=y1).filter(|&y| m[y * w + x] >= 128).count() as f32 >= 4.0 * ppy
+            });
+            if found {
+                hits += 1;
+            }
+        }
+    }
+    hits >= 4
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use image::{GrayImage, Luma};
+
+    /// A synthetic mask: `rows` rows with a pulse and a wavy trace of 10 s.
+    pub(crate) fn synthetic_mask(rows: usize, ppmm: f32) -> (GrayImage, Vec<f32>, f32) {
+        let w = (280.0 * ppmm) as u32;
+        let h = ((rows as f32 + 1.0) * 30.0 * ppmm) as u32;
+        let mut img = GrayImage::new(w, h);
+        let x_pulse = 10.0 * ppmm;
+        let x_start = x_pulse + 5.0 * ppmm;
+        let mut baselines = Vec::new();
+        for r in 0..rows {
+            let b = (r as f32 + 1.0) * 30.0 * ppmm;
+            baselines.push(b);
+            let mut put = |x: f32, y: f32| {
+                if x >= 0.0 && y >= 0.0 && (x as u32) < w && (y as u32) < h {
+                    img.put_pixel(x as u32, y as u32, Luma([255]));
+                }
+            };
+            // pulse
+            for k in 0..(10.0 * ppmm) as i32 {
+                put(x_pulse, b - k as f32);
+                put(x_start, b - k as f32);
+            }
+            for k in 0..(5.0 * ppmm) as i32 {
+                put(x_pulse + k as f32, b - 10.0 * ppmm);
+            }
+            // trace: 250 mm of a gentle wave with spikes
+            let n = (250.0 * ppmm) as i32;
+            let mut prev = b;
+            for k in 0..n {
+                let x = x_start + k as f32;
+                let t = k as f32 / ppmm / 25.0;
+                let mut y = b - 2.0 * ppmm * (t * 6.0).sin();
+                if (t % 0.8) < 0.02 {
+                    y -= 10.0 * ppmm;
+                }
+                let (a, c) = if y < prev { (y, prev) } else { (prev, y) };
+                let mut yy = a;
+                while yy <= c {
+                    put(x, yy);
+                    yy += 1.0;
+                }
+                prev = y;
+            }
+        }
+        (img, baselines, x_start)
+    }
+
+    #[test]
+    fn finds_four_rows_with_pulses() {
+        let ppmm = 4.0;
+        let (mask, baselines, x_start) = synthetic_mask(4, ppmm);
+        let grid = GridInfo::from_dpi(ppmm * 25.4, ScaleSource::Grid);
+        let layout = LayoutDetectConfig::default()
+            .detect(&mask, &grid, 10.0)
+            .unwrap();
+        assert_eq!(layout.kind, LayoutKind::ThreeByFourRhythm);
+        assert_eq!(layout.row_baselines.len(), 4);
+        for (a, b) in layout.row_baselines.iter().zip(&baselines) {
+            assert!((a - b).abs() < 1.5, "{a} vs {b}");
+        }
+        assert_eq!(layout.panels.len(), 13);
+        let rhythm = layout.panels.iter().find(|p| p.rhythm).unwrap();
+        assert_eq!(rhythm.lead, Lead::II);
+        assert!((rhythm.x_start - x_start).abs() < 2.0, "{}", rhythm.x_start);
+        let v1 = layout.panels.iter().find(|p| p.lead == Lead::V1).unwrap();
+        assert_eq!((v1.row, v1.col), (0, 2));
+        assert!((v1.t_start - 5.0).abs() < 1e-6);
+        assert!((v1.x_start - (x_start + 5.0 * 25.0 * ppmm)).abs() < 2.0);
+    }
+
+    #[test]
+    fn blank_mask_is_not_an_ecg() {
+        let mask = GrayImage::new(400, 300);
+        let grid = GridInfo::from_dpi(100.0, ScaleSource::Assumed);
+        let err = LayoutDetectConfig::default()
+            .detect(&mask, &grid, 10.0)
+            .unwrap_err();
+        assert_eq!(err.class, ErrorClass::NotEcg);
+    }
+}

@@ -1,0 +1,255 @@
+//! `write_overlay`: writes a debug picture of what the digitizer saw.
+//!
+//! Inputs: `image` (the deskewed page), `layout`, `traces`, `signals`.
+//! Output: none; when the run has an output folder and the `overlay` format
+//! is requested (`ecgdig digitize --overlay`), writes `<stem>_overlay.png`
+//! atomically: the page washed out, each panel's box (blue), its baseline
+//! (green), its lead name and confidence, and the traced path (red) on top.
+//!
+//! ```
+//! # let toml = r#"
+//! [stages.overlay]
+//! type = "write_overlay"
+//! inputs = { image = "deskew", layout = "layout", traces = "trace", signals = "signals" }
+//! wash = 0.55
+//! font_px = 22.0
+//! # "#;
+//! # ecgdig_core::config::check_stage_example(toml).unwrap();
+//! ```
+
+use ab_glyph::{Font, FontRef, PxScale, ScaleFont};
+use ecgdig_core::page_csv::write_atomic;
+use ecgdig_core::prelude::*;
+use image::{Rgb, RgbImage};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WriteOverlayConfig {
+    /// How much the page is faded towards white under the drawing (0..1).
+    pub wash: f32,
+    /// Height of the lead labels, pixels.
+    pub font_px: f32,
+}
+
+impl Default for WriteOverlayConfig {
+    fn default() -> Self {
+        Self {
+            wash: 0.55,
+            font_px: 22.0,
+        }
+    }
+}
+
+#[typetag::serde(name = "write_overlay")]
+impl StageConfig for WriteOverlayConfig {
+    fn inputs(&self) -> Vec<Port> {
+        vec![
+            Port::new("image", ArtifactKind::Image),
+            Port::new("layout", ArtifactKind::Layout),
+            Port::new("traces", ArtifactKind::Traces),
+            Port::optional("signals", ArtifactKind::Signals),
+        ]
+    }
+    fn outputs(&self) -> Vec<Port> {
+        Vec::new()
+    }
+    fn build(&self, _ctx: &BuildContext) -> Result<Box<dyn Stage>> {
+        if !(0.0..=1.0).contains(&self.wash) {
+            return Err(Error::stage("write_overlay: wash must be in 0..=1"));
+        }
+        Ok(Box::new(self.clone()))
+    }
+}
+
+register_stage!(
+    WriteOverlayConfig,
+    "write_overlay",
+    summary = "Writes <stem>_overlay.png (with --overlay): panels, baselines, lead names and traced paths over the page.",
+    params = [
+        (
+            "wash",
+            "how much the page is faded towards white under the drawing, 0..1"
+        ),
+        ("font_px", "height of the lead labels, pixels"),
+    ],
+    example = "[stages.overlay]\ntype = \"write_overlay\"\ninputs = { image = \"deskew\", layout = \"layout\", traces = \"trace\" }\n"
+);
+
+impl Stage for WriteOverlayConfig {
+    fn run(&self, inputs: &StageInputs, ctx: &RunContext) -> Result<StageOutputs> {
+        if !ctx.options.wants("overlay") {
+            return Ok(StageOutputs::none());
+        }
+        let Some(path) = ctx.output_path("_overlay.png") else {
+            return Ok(StageOutputs::none());
+        };
+        let page = inputs.image("image")?;
+        let layout = inputs.layout("layout")?;
+        let traces = inputs.traces("traces")?;
+        let img = self.draw(&page, &layout, &traces, inputs.signals_opt("signals").as_deref());
+        let mut bytes = Vec::new();
+        img.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
+            .map_err(|e| Error::new(ErrorClass::Output, format!("cannot encode overlay: {e}")))?;
+        write_atomic(&path, &bytes).map_err(|e| {
+            Error::new(
+                ErrorClass::Output,
+                format!("cannot write {}: {e}", path.display()),
+            )
+        })?;
+        Ok(StageOutputs::none())
+    }
+}
+
+impl WriteOverlayConfig {
+    /// Draws the overlay picture.
+    pub fn draw(
+        &self,
+        page: &PageImage,
+        layout: &Layout,
+        traces: &Traces,
+        signals: Option<&Signals>,
+    ) -> RgbImage {
+        let mut img = page.rgb.clone();
+        let k = self.wash;
+        for p in img.pixels_mut() {
+            for c in p.0.iter_mut() {
+                *c = (*c as f32 * (1.0 - k) + 255.0 * k) as u8;
+            }
+        }
+        let blue = Rgb([40, 80, 230]);
+        let green = Rgb([0, 170, 60]);
+        let red = Rgb([230, 20, 20]);
+        for p in &layout.panels {
+            rect(&mut img, &p.bbox, blue);
+            hline(&mut img, p.x_start, p.x_end, p.baseline_y, green);
+        }
+        for t in &traces.traces {
+            for pair in t.points.windows(2) {
+                let (a, b) = (pair[0], pair[1]);
+                if a[1].is_finite() && b[1].is_finite() {
+                    line(&mut img, a, b, red);
+                }
+            }
+        }
+        if let Ok(font) = FontRef::try_from_slice(dejavu::sans::bold()) {
+            for (i, p) in layout.panels.iter().enumerate() {
+                let conf = traces
+                    .traces
+                    .iter()
+                    .find(|t| t.panel == i)
+                    .map(|t| t.confidence)
+                    .or_else(|| signals.and_then(|s| s.lead(p.lead)).map(|l| l.confidence))
+                    .unwrap_or(0.0);
+                let label = format!("{} {:.2}", p.lead.name(), conf);
+                text(&mut img, &font, self.font_px, p.x_start + 4.0, p.bbox.y0 + 2.0, &label, blue);
+            }
+        }
+        img
+    }
+}
+
+fn put(img: &mut RgbImage, x: i64, y: i64, c: Rgb<u8>) {
+    if x >= 0 && y >= 0 && (x as u32) < img.width() && (y as u32) < img.height() {
+        img.put_pixel(x as u32, y as u32, c);
+    }
+}
+
+fn hline(img: &mut RgbImage, x0: f32, x1: f32, y: f32, c: Rgb<u8>) {
+    for x in x0.round() as i64..=x1.round() as i64 {
+        put(img, x, y.round() as i64, c);
+    }
+}
+
+fn rect(img: &mut RgbImage, r: &Rect, c: Rgb<u8>) {
+    hline(img, r.x0, r.x1, r.y0, c);
+    hline(img, r.x0, r.x1, r.y1, c);
+    for y in r.y0.round() as i64..=r.y1.round() as i64 {
+        put(img, r.x0.round() as i64, y, c);
+        put(img, r.x1.round() as i64, y, c);
+    }
+}
+
+fn line(img: &mut RgbImage, a: [f32; 2], b: [f32; 2], c: Rgb<u8>) {
+    let n = ((b[0] - a[0]).abs().max((b[1] - a[1]).abs()).ceil() as i64).clamp(1, 100_000);
+    for i in 0..=n {
+        let f = i as f32 / n as f32;
+        let x = a[0] + f * (b[0] - a[0]);
+        let y = a[1] + f * (b[1] - a[1]);
+        put(img, x.round() as i64, y.round() as i64, c);
+    }
+}
+
+fn text(img: &mut RgbImage, font: &FontRef, px: f32, x: f32, y: f32, s: &str, c: Rgb<u8>) {
+    let scaled = font.as_scaled(PxScale::from(px));
+    let mut caret = x;
+    let base = y + scaled.ascent();
+    for ch in s.chars() {
+        let id = scaled.glyph_id(ch);
+        let g = id.with_scale_and_position(PxScale::from(px), ab_glyph::point(caret, base));
+        caret += scaled.h_advance(id);
+        if let Some(o) = font.outline_glyph(g) {
+            let bb = o.px_bounds();
+            o.draw(|gx, gy, cov| {
+                if cov > 0.4 {
+                    put(
+                        img,
+                        bb.min.x as i64 + gx as i64,
+                        bb.min.y as i64 + gy as i64,
+                        c,
+                    );
+                }
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn draws_boxes_paths_and_labels() {
+        let page = PageImage::new(RgbImage::from_pixel(200, 100, Rgb([255, 255, 255])));
+        let layout = Layout {
+            kind: LayoutKind::Other,
+            page_seconds: 10.0,
+            row_baselines: vec![50.0],
+            panels: vec![Panel {
+                lead: Lead::AVR,
+                row: 0,
+                col: 0,
+                bbox: Rect {
+                    x0: 10.0,
+                    y0: 10.0,
+                    x1: 190.0,
+                    y1: 90.0,
+                },
+                baseline_y: 50.0,
+                x_start: 10.0,
+                x_end: 190.0,
+                t_start: 0.0,
+                t_end: 2.5,
+                rhythm: false,
+            }],
+        };
+        let traces = Traces {
+            traces: vec![Trace {
+                panel: 0,
+                lead: Lead::AVR,
+                points: vec![[20.0, 60.0], [180.0, 60.0]],
+                confidence: 1.0,
+            }],
+        };
+        let img = WriteOverlayConfig::default().draw(&page, &layout, &traces, None);
+        assert_eq!(img.get_pixel(100, 60).0, [230, 20, 20]);
+        assert_eq!(img.get_pixel(10, 70).0, [40, 80, 230]);
+        assert_eq!(img.get_pixel(100, 50).0, [0, 170, 60]);
+        // some label pixels were drawn near the top-left of the box
+        let drawn = (14..60)
+            .flat_map(|x| (12..40).map(move |y| (x, y)))
+            .filter(|&(x, y)| img.get_pixel(x, y).0 == [40, 80, 230])
+            .count();
+        assert!(drawn > 20);
+    }
+}

@@ -1,0 +1,233 @@
+//! `classical_segment`: separates the dark trace ink from the grid and the
+//! paper.
+//!
+//! Inputs: `image` (deskewed) and `grid` (for the mm scale). Output: `mask`,
+//! a soft ink map (0 = paper or grid, 255 = certainly trace ink) of the
+//! image's size.
+//!
+//! Per pixel, the maximum of the three channels is compared with its local
+//! background (a box mean over about `background_radius_mm`): coloured grid
+//! lines stay bright in the maximum channel, while the black or dark-grey
+//! trace stays dark, and dividing by the local background removes shadows,
+//! wrinkles and colour casts. The ratio maps linearly to ink strength between
+//! `ink_ratio` (full ink) and `paper_ratio` (no ink). Areas far darker than the
+//! page (scanner borders, the black corners of a rotated photo) are excluded.
+//! Lead labels, text and the calibration pulse are left in the mask: the layout
+//! and tracing stages know where the traces are and reject them.
+//!
+//! ```
+//! # let toml = r#"
+//! [stages.segment]
+//! type = "classical_segment"
+//! inputs = { image = "deskew", grid = "grid" }
+//! background_radius_mm = 2.0
+//! ink_ratio = 0.45
+//! paper_ratio = 0.72
+//! smooth_above_px_per_mm = 5.0
+//! # "#;
+//! # ecgdig_core::config::check_stage_example(toml).unwrap();
+//! ```
+
+use crate::imaging;
+use ecgdig_core::prelude::*;
+use image::GrayImage;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClassicalSegmentConfig {
+    /// Radius of the local background window, mm.
+    pub background_radius_mm: f32,
+    /// Pixel / background ratio at or below which a pixel is full ink.
+    pub ink_ratio: f32,
+    /// Ratio at or above which a pixel is paper (or grid).
+    pub paper_ratio: f32,
+    /// At scales above this (px per mm), a directional 3-pixel mean removes pixel noise first.
+    pub smooth_above_px_per_mm: f32,
+    /// Backgrounds darker than this fraction of the page's paper level are not paper.
+    pub min_background_fraction: f32,
+    /// Pixels whose neighbourhood is more than this fraction near-black are not ink.
+    pub max_black_fraction: f32,
+}
+
+impl Default for ClassicalSegmentConfig {
+    fn default() -> Self {
+        Self {
+            background_radius_mm: 2.0,
+            ink_ratio: 0.45,
+            paper_ratio: 0.72,
+            smooth_above_px_per_mm: 5.0,
+            min_background_fraction: 0.3,
+            max_black_fraction: 0.4,
+        }
+    }
+}
+
+#[typetag::serde(name = "classical_segment")]
+impl StageConfig for ClassicalSegmentConfig {
+    fn inputs(&self) -> Vec<Port> {
+        vec![
+            Port::new("image", ArtifactKind::Image),
+            Port::new("grid", ArtifactKind::Grid),
+        ]
+    }
+    fn outputs(&self) -> Vec<Port> {
+        vec![Port::new("mask", ArtifactKind::Mask)]
+    }
+    fn build(&self, _ctx: &BuildContext) -> Result<Box<dyn Stage>> {
+        if !(0.0..1.5).contains(&self.ink_ratio) || self.paper_ratio <= self.ink_ratio {
+            return Err(Error::stage(
+                "classical_segment: need 0 <= ink_ratio < paper_ratio",
+            ));
+        }
+        Ok(Box::new(self.clone()))
+    }
+}
+
+register_stage!(
+    ClassicalSegmentConfig,
+    "classical_segment",
+    summary = "Soft trace-ink mask: maximum channel against its local background (grid colour and shadows removed).",
+    params = [
+        ("background_radius_mm", "radius of the local background window, mm"),
+        (
+            "ink_ratio",
+            "pixel/background ratio at or below which a pixel is full ink"
+        ),
+        (
+            "paper_ratio",
+            "ratio at or above which a pixel is paper or grid (no ink)"
+        ),
+        (
+            "smooth_above_px_per_mm",
+            "above this scale a directional 3-pixel mean (keeps thin lines) removes pixel noise before thresholding"
+        ),
+        (
+            "min_background_fraction",
+            "backgrounds darker than this fraction of the paper level (borders, black corners) hold no ink"
+        ),
+        (
+            "max_black_fraction",
+            "pixels whose neighbourhood is more than this fraction near-black (borders) are not ink"
+        ),
+    ],
+    example = "[stages.segment]\ntype = \"classical_segment\"\ninputs = { image = \"deskew\", grid = \"grid\" }\n"
+);
+
+impl Stage for ClassicalSegmentConfig {
+    fn run(&self, inputs: &StageInputs, _ctx: &RunContext) -> Result<StageOutputs> {
+        let page = inputs.image("image")?;
+        let grid = inputs.grid("grid")?;
+        Ok(StageOutputs::one(TraceMask::new(self.segment(&page, &grid))))
+    }
+}
+
+impl ClassicalSegmentConfig {
+    /// The soft ink mask of a page.
+    pub fn segment(&self, page: &PageImage, grid: &GridInfo) -> GrayImage {
+        let v = imaging::max_channel(&page.rgb);
+        let (w, h) = (v.width() as usize, v.height() as usize);
+        let ppmm = 0.5 * (grid.px_per_mm_x + grid.px_per_mm_y);
+        let vs = if ppmm >= self.smooth_above_px_per_mm {
+            directional_smooth(v.as_raw(), w, h)
+        } else {
+            v.into_raw()
+        };
+        let r = ((self.background_radius_mm * ppmm).round() as usize).max(2);
+        let bg = imaging::box_mean(&vs, w, h, r);
+        // paper level: 90th percentile of the background
+        let mut hist = [0u32; 256];
+        for &b in bg.iter().step_by(7) {
+            hist[b as usize] += 1;
+        }
+        let total: u32 = hist.iter().sum();
+        let mut acc = 0;
+        let mut paper = 255u32;
+        for (i, &c) in hist.iter().enumerate() {
+            acc += c;
+            if acc * 10 >= total * 9 {
+                paper = i as u32;
+                break;
+            }
+        }
+        let min_bg = (paper as f32 * self.min_background_fraction).max(8.0) as u16;
+        // areas crowded with near-black pixels (scanner borders, the black
+        // corners of a rotated photo) hold no trace: a trace is thin
+        let black = (paper as f32 * self.min_background_fraction) as u8;
+        let dark: Vec<u8> = vs.iter().map(|&p| if p <= black { 255 } else { 0 }).collect();
+        let crowd = imaging::box_mean(&dark, w, h, r);
+        let max_crowd = (self.max_black_fraction.clamp(0.0, 1.0) * 255.0) as u8;
+        let lo = self.ink_ratio;
+        let hi = self.paper_ratio;
+        let mut out = vec![0u8; w * h];
+        for (((o, &p), &b), &c) in out.iter_mut().zip(&vs).zip(&bg).zip(&crowd) {
+            let b = b as u16;
+            if b < min_bg || c > max_crowd {
+                continue;
+            }
+            let ratio = p as f32 / b as f32;
+            let s = (hi - ratio) / (hi - lo);
+            *o = (s.clamp(0.0, 1.0) * 255.0) as u8;
+        }
+        GrayImage::from_raw(w as u32, h as u32, out).unwrap_or_else(|| GrayImage::new(1, 1))
+    }
+}
+
+/// Noise reduction that keeps thin lines of any direction: per pixel, the
+/// darker of the horizontal and the vertical 3-pixel means. A thin vertical
+/// stroke stays dark in its vertical mean, a thin horizontal one in its
+/// horizontal mean, while isolated noise is diluted in both.
+pub fn directional_smooth(src: &[u8], w: usize, h: usize) -> Vec<u8> {
+    let mut out = src.to_vec();
+    if w < 3 || h < 3 {
+        return out;
+    }
+    for y in 1..h - 1 {
+        let (up, row, down) = (
+            &src[(y - 1) * w..y * w],
+            &src[y * w..(y + 1) * w],
+            &src[(y + 1) * w..(y + 2) * w],
+        );
+        let o = &mut out[y * w..(y + 1) * w];
+        for x in 1..w - 1 {
+            let hm = row[x - 1] as u16 + row[x] as u16 + row[x + 1] as u16;
+            let vm = up[x] as u16 + row[x] as u16 + down[x] as u16;
+            o[x] = (hm.min(vm) / 3) as u8;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{Rgb, RgbImage};
+
+    #[test]
+    fn keeps_dark_trace_and_drops_red_grid_and_shadow() {
+        let mut img = RgbImage::from_pixel(200, 120, Rgb([250, 245, 245]));
+        for y in 0..120 {
+            for x in 0..200 {
+                if x % 8 == 0 || y % 8 == 0 {
+                    img.put_pixel(x, y, Rgb([230, 30, 30]));
+                }
+                if x >= 100 {
+                    // a shadow over the right half
+                    let p = img.get_pixel(x, y).0;
+                    img.put_pixel(x, y, Rgb(p.map(|c| c / 2)));
+                }
+            }
+        }
+        for x in 10..190 {
+            let c = if x >= 100 { 20 } else { 40 };
+            img.put_pixel(x, 60, Rgb([c, c, c]));
+            img.put_pixel(x, 61, Rgb([c, c, c]));
+        }
+        let grid = GridInfo::from_dpi(100.0, ScaleSource::Assumed);
+        let mask = ClassicalSegmentConfig::default().segment(&PageImage::new(img), &grid);
+        assert!(mask.get_pixel(50, 60)[0] > 200);
+        assert!(mask.get_pixel(150, 61)[0] > 200);
+        assert_eq!(mask.get_pixel(48, 30)[0], 0, "grid line");
+        assert_eq!(mask.get_pixel(150, 30)[0], 0, "shadowed paper");
+    }
+}

@@ -1,0 +1,448 @@
+//! `trace_viterbi`: follows each lead's trace through its panel as one
+//! continuous path.
+//!
+//! Inputs: `mask` (ink), `layout` (panels), `grid` (scale). Output: `traces`,
+//! one sub-pixel path per panel.
+//!
+//! Per pixel column of a panel, the candidate positions are the vertical
+//! runs of ink (mask at or above `ink_level`) inside the panel's box, which
+//! reaches up to the neighbouring rows' baselines so that tall waves crossing
+//! into them are kept. A Viterbi pass chooses one run per column minimising
+//! * the vertical gap between consecutive runs (`jump_cost_per_mm`, squared
+//!   beyond one mm), so the path stays on one continuous stroke;
+//! * weak ink (`weak_ink_cost`), and the distance from the panel's baseline
+//!   (`baseline_cost_per_mm`, small: it only breaks ties between a lead and
+//!   its neighbour's wave that crosses into the panel);
+//! * columns skipped without ink (`skip_cost`), up to `max_skip_mm`.
+//!
+//! Each chosen run becomes one or two points: a short run (the pen width) its
+//! centre; a long run that is a local extremum of the path (the tip of a QRS
+//! wave) its far end, pulled back by half the pen width; a long monotone run
+//! (a steep stroke) its entry end at the column's left side and its exit end
+//! at the right side, so that the later per-sample interpolation follows the
+//! stroke inside the column.
+//!
+//! ```
+//! # let toml = r#"
+//! [stages.trace]
+//! type = "trace_viterbi"
+//! inputs = { mask = "segment", layout = "layout", grid = "calibrate" }
+//! ink_level = 64
+//! jump_cost_per_mm = 2.0
+//! weak_ink_cost = 1.0
+//! baseline_cost_per_mm = 0.02
+//! skip_cost = 0.6
+//! max_skip_mm = 2.0
+//! max_runs_per_column = 12
+//! # "#;
+//! # ecgdig_core::config::check_stage_example(toml).unwrap();
+//! ```
+
+use crate::imaging;
+use ecgdig_core::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TraceViterbiConfig {
+    /// Mask level counted as ink (0..255).
+    pub ink_level: u8,
+    /// Cost of a vertical gap between the runs of consecutive columns, per mm.
+    pub jump_cost_per_mm: f32,
+    /// Cost of a run with the faintest accepted ink (0 for full ink).
+    pub weak_ink_cost: f32,
+    /// Cost per mm of distance from the panel's baseline.
+    pub baseline_cost_per_mm: f32,
+    /// Cost per column skipped without ink.
+    pub skip_cost: f32,
+    /// Longest stretch without ink bridged, mm.
+    pub max_skip_mm: f32,
+    /// Most candidate runs kept per column (the strongest).
+    pub max_runs_per_column: usize,
+    /// Near a panel's ends (mm) tall runs are taken for pulse edges or
+    /// separator bars and ignored.
+    pub edge_guard_mm: f32,
+    /// Breaks up to this long (mm) inside a column's ink are bridged.
+    pub merge_gap_mm: f32,
+}
+
+impl Default for TraceViterbiConfig {
+    fn default() -> Self {
+        Self {
+            ink_level: 64,
+            jump_cost_per_mm: 2.0,
+            weak_ink_cost: 1.0,
+            baseline_cost_per_mm: 0.02,
+            skip_cost: 0.6,
+            max_skip_mm: 2.0,
+            max_runs_per_column: 12,
+            edge_guard_mm: 0.8,
+            merge_gap_mm: 0.5,
+        }
+    }
+}
+
+#[typetag::serde(name = "trace_viterbi")]
+impl StageConfig for TraceViterbiConfig {
+    fn inputs(&self) -> Vec<Port> {
+        vec![
+            Port::new("mask", ArtifactKind::Mask),
+            Port::new("layout", ArtifactKind::Layout),
+            Port::new("grid", ArtifactKind::Grid),
+        ]
+    }
+    fn outputs(&self) -> Vec<Port> {
+        vec![Port::new("traces", ArtifactKind::Traces)]
+    }
+    fn build(&self, _ctx: &BuildContext) -> Result<Box<dyn Stage>> {
+        if self.max_runs_per_column == 0 {
+            return Err(Error::stage(
+                "trace_viterbi: max_runs_per_column must be at least 1",
+            ));
+        }
+        Ok(Box::new(self.clone()))
+    }
+}
+
+register_stage!(
+    TraceViterbiConfig,
+    "trace_viterbi",
+    summary = "One continuous sub-pixel path per panel: Viterbi over the ink runs of each column.",
+    params = [
+        ("ink_level", "mask value (0..255) counted as ink"),
+        (
+            "jump_cost_per_mm",
+            "cost of a vertical gap between consecutive columns' runs, per mm"
+        ),
+        ("weak_ink_cost", "cost of a run of the faintest ink (0 for full ink)"),
+        (
+            "baseline_cost_per_mm",
+            "cost per mm of distance from the panel's baseline (tie breaker between rows)"
+        ),
+        ("skip_cost", "cost per column bridged without ink"),
+        ("max_skip_mm", "longest stretch without ink that is bridged, mm"),
+        (
+            "max_runs_per_column",
+            "most candidate runs per column (the strongest are kept)"
+        ),
+        (
+            "edge_guard_mm",
+            "near a panel's ends (mm) tall runs are taken for pulse edges or separator bars and ignored"
+        ),
+        (
+            "merge_gap_mm",
+            "breaks up to this long (mm) in a column's ink are bridged (faint steep strokes)"
+        ),
+    ],
+    example = "[stages.trace]\ntype = \"trace_viterbi\"\ninputs = { mask = \"segment\", layout = \"layout\", grid = \"calibrate\" }\n"
+);
+
+/// A vertical run of ink in one column.
+#[derive(Clone, Copy, Debug)]
+struct Run {
+    y0: u32,
+    y1: u32,
+    /// Intensity-weighted centre.
+    yc: f32,
+    /// Mean ink strength 0..1.
+    strength: f32,
+}
+
+impl Stage for TraceViterbiConfig {
+    fn run(&self, inputs: &StageInputs, _ctx: &RunContext) -> Result<StageOutputs> {
+        let mask = inputs.mask("mask")?;
+        let layout = inputs.layout("layout")?;
+        let grid = inputs.grid("grid")?;
+        let traces = self.trace_all(&mask.mask, &layout, &grid);
+        Ok(StageOutputs::one(traces))
+    }
+}
+
+impl TraceViterbiConfig {
+    /// Traces every panel of a layout.
+    pub fn trace_all(&self, mask: &image::GrayImage, layout: &Layout, grid: &GridInfo) -> Traces {
+        let mut runs_buf = Vec::new();
+        let traces = layout
+            .panels
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let (points, confidence) = self.trace_panel(mask, p, grid, &mut runs_buf);
+                Trace {
+                    panel: i,
+                    lead: p.lead,
+                    points,
+                    confidence,
+                }
+            })
+            .collect();
+        Traces { traces }
+    }
+
+    fn trace_panel(
+        &self,
+        mask: &image::GrayImage,
+        p: &Panel,
+        grid: &GridInfo,
+        cols: &mut Vec<Vec<Run>>,
+    ) -> (Vec<[f32; 2]>, f32) {
+        let (w, h) = (mask.width() as i64, mask.height() as i64);
+        let m = mask.as_raw();
+        let x0 = (p.x_start.round() as i64).clamp(0, w - 1);
+        let x1 = (p.x_end.round() as i64).clamp(0, w - 1);
+        let y0 = (p.bbox.y0.floor() as i64).clamp(0, h - 1);
+        let y1 = (p.bbox.y1.ceil() as i64).clamp(0, h - 1);
+        if x1 <= x0 || y1 <= y0 {
+            return (Vec::new(), 0.0);
+        }
+        let ncol = (x1 - x0 + 1) as usize;
+        let wu = w as usize;
+        let merge = (self.merge_gap_mm * grid.px_per_mm_y).round().max(0.0) as usize;
+        // candidate runs per column
+        cols.resize_with(ncol, Vec::new);
+        for (ci, runs) in cols.iter_mut().enumerate().take(ncol) {
+            runs.clear();
+            let x = x0 as usize + ci;
+            let mut next_y = y0 as usize;
+            while next_y <= y1 as usize {
+                let y = next_y;
+                if m[y * wu + x] < self.ink_level {
+                    next_y += 1;
+                    continue;
+                }
+                let s = y;
+                let mut sum = 0f32;
+                let mut wsum = 0f32;
+                let mut last = y;
+                // follow the run, bridging breaks of up to `merge` pixels
+                // (faint, thin strokes of steep waves)
+                while y <= y1 as usize && y <= last + merge {
+                    let v = m[y * wu + x];
+                    if v >= self.ink_level {
+                        let v = v as f32;
+                        sum += v;
+                        wsum += v * y as f32;
+                        last = y;
+                    }
+                    y += 1;
+                }
+                let y = last + 1;
+                runs.push(Run {
+                    y0: s as u32,
+                    y1: (y - 1) as u32,
+                    yc: wsum / sum.max(1.0),
+                    strength: sum / ((y - s) as f32 * 255.0),
+                });
+                next_y = y;
+            }
+            // the calibration pulse's falling edge and lead separator bars
+            // stand at a panel's ends: long runs there are not the trace
+            let edge = ci.min(ncol - 1 - ci) as f32;
+            if edge < self.edge_guard_mm * grid.px_per_mm_x {
+                let max_len = 1.5 * grid.px_per_mm_y;
+                runs.retain(|r| ((r.y1 - r.y0 + 1) as f32) < max_len);
+            }
+            if runs.len() > self.max_runs_per_column {
+                runs.sort_by(|a, b| {
+                    let la = (a.y1 - a.y0 + 1) as f32 * a.strength;
+                    let lb = (b.y1 - b.y0 + 1) as f32 * b.strength;
+                    lb.total_cmp(&la)
+                });
+                runs.truncate(self.max_runs_per_column);
+                runs.sort_by_key(|r| r.y0);
+            }
+        }
+        let cols = &cols[..ncol];
+        let ppy = grid.px_per_mm_y.max(0.5);
+        let max_skip = ((self.max_skip_mm * grid.px_per_mm_x).round() as usize).max(1);
+        // Viterbi with look-back over skipped columns
+        let node_cost = |r: &Run| -> f32 {
+            self.weak_ink_cost * (1.0 - r.strength)
+                + self.baseline_cost_per_mm * (r.yc - p.baseline_y).abs() / ppy
+        };
+        let jump = |a: &Run, b: &Run| -> f32 {
+            let gap = if b.y0 > a.y1 {
+                (b.y0 - a.y1 - 1) as f32
+            } else if a.y0 > b.y1 {
+                (a.y0 - b.y1 - 1) as f32
+            } else {
+                0.0
+            };
+            let mm = gap / ppy;
+            self.jump_cost_per_mm * (mm + mm * mm)
+        };
+        // cost[ci][k], back[ci][k] = (col, run)
+        let mut cost: Vec<Vec<f32>> = Vec::with_capacity(ncol);
+        let mut back: Vec<Vec<(u32, u32)>> = Vec::with_capacity(ncol);
+        const NONE: u32 = u32::MAX;
+        for ci in 0..ncol {
+            let mut cc = Vec::with_capacity(cols[ci].len());
+            let mut bb = Vec::with_capacity(cols[ci].len());
+            for r in &cols[ci] {
+                // start here: skipping the columns before
+                let mut best = (self.skip_cost * ci as f32, (NONE, NONE));
+                for d in 1..=max_skip.min(ci) {
+                    let pc = ci - d;
+                    let skip = self.skip_cost * (d - 1) as f32;
+                    for (k, pr) in cols[pc].iter().enumerate() {
+                        let c = cost[pc][k] + skip + jump(pr, r);
+                        if c < best.0 {
+                            best = (c, (pc as u32, k as u32));
+                        }
+                    }
+                }
+                cc.push(best.0 + node_cost(r));
+                bb.push(best.1);
+            }
+            cost.push(cc);
+            back.push(bb);
+        }
+        // best end: allow ending early with a skip penalty
+        let mut end: Option<(usize, usize, f32)> = None;
+        for (ci, cc) in cost.iter().enumerate() {
+            for (k, &c) in cc.iter().enumerate() {
+                let total = c + self.skip_cost * (ncol - 1 - ci) as f32;
+                if end.is_none_or(|e| total < e.2) {
+                    end = Some((ci, k, total));
+                }
+            }
+        }
+        let Some((mut ci, mut k, _)) = end else {
+            return (Vec::new(), 0.0);
+        };
+        let mut path: Vec<(usize, Run)> = Vec::new();
+        loop {
+            path.push((ci, cols[ci][k]));
+            let (pc, pk) = back[ci][k];
+            if pc == NONE {
+                break;
+            }
+            ci = pc as usize;
+            k = pk as usize;
+        }
+        path.reverse();
+        // pen width: median length of the chosen runs
+        let lens: Vec<f32> = path.iter().map(|(_, r)| (r.y1 - r.y0 + 1) as f32).collect();
+        let pen = imaging::median(&lens).max(1.0);
+        let mut pts: Vec<[f32; 2]> = Vec::with_capacity(path.len() * 2);
+        for i in 0..path.len() {
+            let (c, r) = path[i];
+            let x = (x0 as usize + c) as f32;
+            let len = (r.y1 - r.y0 + 1) as f32;
+            if len <= pen + 1.5 {
+                pts.push([x, r.yc]);
+                continue;
+            }
+            let top = r.y0 as f32 + 0.5 * (pen - 1.0);
+            let bot = r.y1 as f32 - 0.5 * (pen - 1.0);
+            let mid = 0.5 * (r.y0 + r.y1) as f32;
+            let prev = if i > 0 { Some(path[i - 1].1) } else { None };
+            let next = path.get(i + 1).map(|n| n.1);
+            // how far this run's end stands out from a neighbour's:
+            // 2 = beyond it, 1 = level with it (within a pixel), 0 = short of it
+            let beyond = |mine: f32, theirs: Option<f32>, down: bool| -> u32 {
+                match theirs {
+                    None => 1,
+                    Some(t) => {
+                        let d = if down { mine - t } else { t - mine };
+                        if d > 1.0 {
+                            2
+                        } else if d >= -1.0 {
+                            1
+                        } else {
+                            0
+                        }
+                    }
+                }
+            };
+            let down = beyond(r.y1 as f32, prev.map(|p| p.y1 as f32), true)
+                .min(beyond(r.y1 as f32, next.map(|n| n.y1 as f32), true));
+            let up = beyond(r.y0 as f32, prev.map(|p| p.y0 as f32), false)
+                .min(beyond(r.y0 as f32, next.map(|n| n.y0 as f32), false));
+            let sum_d = beyond(r.y1 as f32, prev.map(|p| p.y1 as f32), true)
+                + beyond(r.y1 as f32, next.map(|n| n.y1 as f32), true);
+            let sum_u = beyond(r.y0 as f32, prev.map(|p| p.y0 as f32), false)
+                + beyond(r.y0 as f32, next.map(|n| n.y0 as f32), false);
+            // the tip of a wave: the run reaches past (or level with) both
+            // neighbours on one side only; level with one neighbour and past
+            // the other means the tip lies near the column's edge
+            let y = if down >= 1 && up == 0 {
+                if sum_d == 3 {
+                    0.5 * (mid + bot)
+                } else {
+                    bot
+                }
+            } else if up >= 1 && down == 0 {
+                if sum_u == 3 {
+                    0.5 * (mid + top)
+                } else {
+                    top
+                }
+            } else {
+                // a steep monotone stroke crosses the column's centre
+                // half-way between its entry and exit
+                mid
+            };
+            pts.push([x, y]);
+        }
+        let conf = path.len() as f32 / ncol as f32;
+        (pts, conf.clamp(0.0, 1.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{GrayImage, Luma};
+
+    fn panel(x0: f32, x1: f32, y0: f32, y1: f32, base: f32) -> Panel {
+        Panel {
+            lead: Lead::II,
+            row: 0,
+            col: 0,
+            bbox: Rect { x0, y0, x1, y1 },
+            baseline_y: base,
+            x_start: x0,
+            x_end: x1,
+            t_start: 0.0,
+            t_end: 1.0,
+            rhythm: false,
+        }
+    }
+
+    #[test]
+    fn follows_the_trace_and_keeps_the_peak() {
+        // baseline at y=50, pen 2 px, a spike up to y=20 at x=40, a text blob
+        let mut m = GrayImage::new(100, 100);
+        for x in 5..95u32 {
+            let y: i32 = if x == 40 { 20 } else { 50 };
+            let prev: i32 = if x == 41 { 20 } else { 50 };
+            let (a, b) = (y.min(prev), y.max(prev) + 1);
+            for yy in a..=b {
+                m.put_pixel(x, yy as u32, Luma([255]));
+            }
+        }
+        for x in 60..70 {
+            for y in 70..80 {
+                m.put_pixel(x, y, Luma([255])); // a label below the trace
+            }
+        }
+        let grid = GridInfo::from_dpi(101.6, ScaleSource::Grid); // 4 px/mm
+        let layout = Layout {
+            kind: LayoutKind::Other,
+            page_seconds: 10.0,
+            row_baselines: vec![50.0],
+            panels: vec![panel(5.0, 94.0, 0.0, 99.0, 50.0)],
+        };
+        let t = TraceViterbiConfig::default().trace_all(&m, &layout, &grid);
+        let pts = &t.traces[0].points;
+        assert!(t.traces[0].confidence > 0.95);
+        // strictly increasing x
+        assert!(pts.windows(2).all(|p| p[1][0] > p[0][0]));
+        // the spike tip is kept (within half a pen width)
+        let tip = pts.iter().map(|p| p[1]).fold(f32::MAX, f32::min);
+        assert!((tip - 20.5).abs() <= 1.0, "tip {tip}");
+        // the label is not followed
+        assert!(pts.iter().filter(|p| p[0] > 60.0 && p[0] < 70.0).all(|p| p[1] < 55.0));
+    }
+}

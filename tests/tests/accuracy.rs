@@ -1,0 +1,103 @@
+//! Accuracy guards for the default pipeline.
+//!
+//! * The shipped sample (drawn by our renderer, truth beside it) always runs.
+//! * A few pages of each `../shared/data/dev` set run when the data is there
+//!   (skipped, saying why, when it is not).
+//!
+//! Floors sit just under what was measured (see README, "Accuracy"): a drop
+//! below them is a regression, not noise.
+
+use ecgdig::{Digitizer, DigitizerOptions};
+use ecgdig_core::prelude::*;
+use ecgdig_eval::metric::{summarize, KAGGLE_CAP};
+use ecgdig_eval::score::score_folder;
+use std::path::{Path, PathBuf};
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn shared() -> Option<PathBuf> {
+    let p = std::env::var("ECGDIG_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| workspace().join("../shared"));
+    p.join("data/dev").is_dir().then_some(p)
+}
+
+/// Digitizes `images` (stems) of `dir` into a fresh folder; returns it.
+fn digitize(dir: &Path, images: &[&str], ext: &str, tag: &str) -> PathBuf {
+    let out = std::env::temp_dir().join(format!("ecgdig-acc-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out).expect("temp dir");
+    let opts = DigitizerOptions {
+        run: RunOptions {
+            out_dir: Some(out.clone()),
+            ..RunOptions::default()
+        },
+        ..Default::default()
+    };
+    let d = Digitizer::new(&opts).unwrap_or_else(|e| panic!("{e}"));
+    for im in images {
+        let p = dir.join(format!("{im}.{ext}"));
+        d.digitize_path(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    }
+    out
+}
+
+fn uncapped_mean(truth: &Path, pred: &Path, images: &[&str]) -> f64 {
+    let names: Vec<String> = images.iter().map(|s| s.to_string()).collect();
+    let scores = score_folder(truth, pred, Some(&names)).unwrap_or_else(|e| panic!("{e}"));
+    let s = summarize(&scores, KAGGLE_CAP);
+    eprintln!(
+        "{}: uncapped {:.2} dB, capped {:.2} dB over {} images",
+        truth.display(),
+        s.mean_db_uncapped,
+        s.mean_db_capped,
+        s.images
+    );
+    s.mean_db_uncapped
+}
+
+#[test]
+fn shipped_sample_digitizes_to_real_signals() {
+    let samples = workspace().join("samples");
+    let out = digitize(&samples, &["synthetic-0"], "png", "sample");
+    let rec = ecgdig_core::page_csv::read(&out.join("synthetic-0.csv"), 10.0).expect("page CSV");
+    assert_eq!(rec.n_samples, 5000);
+    for lead in Lead::ALL {
+        let v: Vec<f32> = rec.lead(lead).expect("column").iter().copied().filter(|x| x.is_finite()).collect();
+        assert!(v.len() >= 1200, "{lead}: only {} samples", v.len());
+        let (lo, hi) = v.iter().fold((f32::MAX, f32::MIN), |(a, b), &x| (a.min(x), b.max(x)));
+        assert!(hi - lo > 0.2, "{lead} is flat ({lo}..{hi} mV)");
+    }
+    let db = uncapped_mean(&samples, &out, &["synthetic-0"]);
+    assert!(db > SAMPLE_FLOOR_DB, "sample scored {db:.2} dB, floor {SAMPLE_FLOOR_DB}");
+}
+
+const SAMPLE_FLOOR_DB: f64 = 20.0;
+
+fn dev_guard(set: &str, ext: &str, images: &[&str], floor_db: f64) {
+    let Some(shared) = shared() else {
+        eprintln!("skipping dev/{set} accuracy guard: ../shared/data/dev not found (set ECGDIG_SHARED)");
+        return;
+    };
+    let dir = shared.join("data/dev").join(set);
+    let out = digitize(&dir, images, ext, set);
+    let db = uncapped_mean(&dir, &out, images);
+    assert!(db > floor_db, "dev/{set}: {db:.2} dB is under the floor {floor_db} dB");
+}
+
+#[test]
+fn dev_clean_accuracy_floor() {
+    dev_guard("clean", "png", &["A0001-0", "E07500-0", "HR06001-0", "JS20005-0"], 20.0);
+}
+
+#[test]
+fn dev_distorted_accuracy_floor() {
+    dev_guard("distorted", "jpg", &["A0001-0", "E07500-0", "HR06001-0", "JS20005-0"], 10.0);
+}
+
+#[test]
+fn dev_bw_accuracy_floor() {
+    dev_guard("bw", "jpg", &["A0001-0", "E07500-0", "HR06001-0", "JS20005-0"], 6.0);
+}
