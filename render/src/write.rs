@@ -16,6 +16,8 @@ use ecgdig_core::error::{Error, ErrorClass};
 use ecgdig_core::leads::Lead;
 use ecgdig_core::page_csv;
 use ecgdig_core::record::Record;
+use image::codecs::png::{CompressionType, FilterType, PngEncoder};
+use image::{ExtendedColorType, ImageEncoder};
 use std::path::{Path, PathBuf};
 
 /// The record as page signals covering all of it.
@@ -34,6 +36,22 @@ pub fn record_signals(record: &Record) -> Signals {
         }
     }
     s
+}
+
+/// Encodes a PNG (zlib level 6, adaptive filters: about half the size of the
+/// fast default for grid paper) and writes it atomically.
+fn save_png(
+    p: &Path,
+    data: &[u8],
+    (w, h): (u32, u32),
+    color: ExtendedColorType,
+) -> Result<(), Error> {
+    let mut buf = Vec::new();
+    let enc =
+        PngEncoder::new_with_quality(&mut buf, CompressionType::Level(6), FilterType::Adaptive);
+    enc.write_image(data, w, h, color)
+        .map_err(|e| out_err(p, e))?;
+    page_csv::write_atomic(p, &buf).map_err(|e| out_err(p, e))
 }
 
 /// Writes the record CSV `<dir>/<rec>.csv`.
@@ -79,12 +97,22 @@ pub fn write_page_files(
         }
         None => {
             let p = dir.join(format!("{stem}.png"));
-            page.image.save(&p).map_err(|e| out_err(&p, e))?;
+            save_png(
+                &p,
+                page.image.as_raw(),
+                page.image.dimensions(),
+                ExtendedColorType::Rgb8,
+            )?;
             p
         }
     };
     let mask = dir.join(format!("{stem}_mask.png"));
-    page.lead_mask.save(&mask).map_err(|e| out_err(&mask, e))?;
+    save_png(
+        &mask,
+        page.lead_mask.as_raw(),
+        page.lead_mask.dimensions(),
+        ExtendedColorType::L8,
+    )?;
     let json = dir.join(format!("{stem}.json"));
     page_csv::write_atomic(&json, page.truth.to_json().as_bytes())
         .map_err(|e| out_err(&json, e))?;

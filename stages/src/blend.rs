@@ -23,6 +23,7 @@
 //! min_confidence = 0.2
 //! align_offset = true
 //! # "#;
+//! # ecgdig_stages::link(); // keep the stage registrations in the doctest binary
 //! # ecgdig_core::config::check_stage_example(toml).unwrap();
 //! ```
 
@@ -45,9 +46,9 @@ pub struct BlendConfig {
     /// `fixed` or `confidence`.
     pub mode: BlendMode,
     /// fixed: weight of `a` (0..1).
-    pub weight: f32,
+    pub weight: f64,
     /// confidence: a lead of `a` below this confidence is replaced by `b`.
-    pub min_confidence: f32,
+    pub min_confidence: f64,
     /// confidence: shift `b` onto `a`'s offset before filling.
     pub align_offset: bool,
 }
@@ -112,19 +113,20 @@ pub fn blend(a: &Signals, b: &Signals, cfg: &BlendConfig) -> Signals {
     for lead in Lead::ALL {
         let la = a.lead(lead);
         let lb = b.lead(lead).map(|l| on_timeline(l, b, a));
+        let (w, min_conf) = (cfg.weight as f32, cfg.min_confidence as f32);
         let merged = match (la, lb) {
             (None, None) => continue,
             (Some(x), None) => x.clone(),
             (None, Some(y)) => y,
             (Some(x), Some(y)) => match cfg.mode {
                 BlendMode::Fixed => combine(x, &y, x.confidence, |p, q| match (p, q) {
-                    (Some(p), Some(q)) => Some(cfg.weight * p + (1.0 - cfg.weight) * q),
+                    (Some(p), Some(q)) => Some(w * p + (1.0 - w) * q),
                     (p, q) => p.or(q),
                 })
-                .with_confidence(cfg.weight * x.confidence + (1.0 - cfg.weight) * y.confidence),
+                .with_confidence(w * x.confidence + (1.0 - w) * y.confidence),
                 BlendMode::Confidence => {
                     let shift = if cfg.align_offset { offset(x, &y) } else { 0.0 };
-                    if x.confidence < cfg.min_confidence {
+                    if x.confidence < min_conf {
                         combine(x, &y, y.confidence, |p, q| q.map(|q| q + shift).or(p))
                     } else {
                         combine(x, &y, x.confidence, |p, q| p.or(q.map(|q| q + shift)))

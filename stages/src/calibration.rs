@@ -114,7 +114,8 @@ impl CalibrationPulseConfig {
         if !hpx.is_finite() || hpx <= 0.0 {
             return out;
         }
-        let grid_ok = grid.source == ScaleSource::Grid && grid.confidence >= self.min_grid_confidence;
+        let grid_ok =
+            grid.source == ScaleSource::Grid && grid.confidence >= self.min_grid_confidence;
         if grid_ok {
             let mm = hpx / grid.px_per_mm_y;
             for gain in [10.0f32, 5.0, 20.0] {

@@ -51,6 +51,7 @@
 //! min_leads = 3
 //! min_weight = 0.05
 //! # "#;
+//! # ecgdig_stages::link(); // keep the stage registrations in the doctest binary
 //! # ecgdig_core::config::check_stage_example(toml).unwrap();
 //! ```
 
@@ -84,13 +85,15 @@ pub struct EinthovenConfig {
     /// `least_squares` or `seed`.
     pub mode: EinthovenMode,
     /// least_squares: fraction of the projection that replaces the observation (0..1).
-    pub blend: f32,
+    pub blend: f64,
     /// least_squares: fewest present limb leads at a sample for a fit (3..6).
     pub min_leads: usize,
     /// least_squares: lower bound of a lead's weight (its confidence).
-    pub min_weight: f32,
+    pub min_weight: f64,
+    /// least_squares: re-weight leads by their robust residual scale (patterns of 4+ leads).
+    pub robust: bool,
     /// seed: weight of the derived lead in the blend (0..1).
-    pub weight: f32,
+    pub weight: f64,
 }
 
 impl Default for EinthovenConfig {
@@ -100,6 +103,7 @@ impl Default for EinthovenConfig {
             blend: 1.0,
             min_leads: 3,
             min_weight: 0.05,
+            robust: false,
             weight: 0.5,
         }
     }
@@ -139,6 +143,7 @@ register_stage!(
         ("blend", "least_squares: 0..1, how much of the projection replaces the observation (1 = all)"),
         ("min_leads", "least_squares: fewest simultaneously present limb leads for a fit, 3..6"),
         ("min_weight", "least_squares: floor of a lead's weight; weights are lead confidences"),
+        ("robust", "least_squares: re-weight the leads of each 4+ lead pattern by their robust residual scale"),
         ("weight", "seed: 0..1 weight of the derived lead (out = (1-weight)*obs + weight*derived)"),
     ],
     example = "[stages.einthoven]\ntype = \"einthoven\"\ninputs = [\"signals\"]\nmode = \"least_squares\"\nblend = 1.0\n"
@@ -148,10 +153,14 @@ impl Stage for EinthovenConfig {
     fn run(&self, inputs: &StageInputs, _ctx: &RunContext) -> Result<StageOutputs> {
         let mut s = (*inputs.signals("signals")?).clone();
         match self.mode {
-            EinthovenMode::LeastSquares => {
-                project_least_squares(&mut s, self.blend, self.min_leads, self.min_weight)
-            }
-            EinthovenMode::Seed => derive_seed(&mut s, self.weight),
+            EinthovenMode::LeastSquares => project_least_squares_with(
+                &mut s,
+                self.blend as f32,
+                self.min_leads,
+                self.min_weight as f32,
+                self.robust,
+            ),
+            EinthovenMode::Seed => derive_seed(&mut s, self.weight as f32),
         }
         Ok(StageOutputs::one(s))
     }
@@ -160,6 +169,19 @@ impl Stage for EinthovenConfig {
 /// Weighted least-squares projection of the limb leads onto the (I, II) model,
 /// in place. See the module docs for how offsets are kept.
 pub fn project_least_squares(s: &mut Signals, blend: f32, min_leads: usize, min_weight: f32) {
+    project_least_squares_with(s, blend, min_leads, min_weight, false)
+}
+
+/// [`project_least_squares`], optionally re-weighting the leads of every
+/// pattern of at least 4 leads by the inverse of their robust (MAD,
+/// leverage-corrected) residual variance after a first fit.
+pub fn project_least_squares_with(
+    s: &mut Signals,
+    blend: f32,
+    min_leads: usize,
+    min_weight: f32,
+    robust: bool,
+) {
     let weights: Vec<f64> = (0..6)
         .map(|k| {
             s.leads
@@ -202,6 +224,9 @@ pub fn project_least_squares(s: &mut Signals, blend: f32, min_leads: usize, min_
     if residuals.is_empty() {
         return;
     }
+    if robust {
+        reweight(s, &mut residuals, &weights);
+    }
     // per pattern and lead: the median residual is the offset inconsistency
     let mut by_pattern: HashMap<u8, Vec<Vec<f32>>> = HashMap::new();
     for (_, mask, r) in &residuals {
@@ -233,6 +258,78 @@ pub fn project_least_squares(s: &mut Signals, blend: f32, min_leads: usize, min_
             if let Some(l) = s.leads[k].as_mut() {
                 let i = t - l.start;
                 l.samples[i] -= blend * (r[k] - m[k]);
+            }
+        }
+    }
+}
+
+/// Re-fits the samples of every pattern of 4+ leads by iteratively
+/// re-weighted least squares: weights `w_k / sigma_k^2`, `sigma_k` the
+/// robust (MAD) scale of lead k's leverage-corrected residual.
+fn reweight(s: &Signals, residuals: &mut [(usize, u8, [f32; 6])], w: &[f64]) {
+    let mut weights: HashMap<u8, Vec<f64>> = HashMap::new();
+    for _ in 0..5 {
+        let mut cols: HashMap<u8, Vec<Vec<f32>>> = HashMap::new();
+        for (_, mask, r) in residuals.iter() {
+            if mask.count_ones() < 4 {
+                continue;
+            }
+            let e = cols.entry(*mask).or_insert_with(|| vec![Vec::new(); 6]);
+            for k in 0..6 {
+                if mask & (1 << k) != 0 {
+                    e[k].push(r[k]);
+                }
+            }
+        }
+        for (mask, mut c) in cols {
+            let cur = weights.get(&mask).cloned().unwrap_or_else(|| w.to_vec());
+            let (mut a11, mut a12, mut a22) = (0.0f64, 0.0, 0.0);
+            for k in 0..6 {
+                if mask & (1 << k) != 0 {
+                    let [p, q] = LIMB_MODEL[k].map(f64::from);
+                    a11 += cur[k] * p * p;
+                    a12 += cur[k] * p * q;
+                    a22 += cur[k] * q * q;
+                }
+            }
+            let det = a11 * a22 - a12 * a12;
+            if det.abs() < 1e-12 {
+                continue;
+            }
+            let mut nw = w.to_vec();
+            for k in 0..6 {
+                if mask & (1 << k) == 0 {
+                    continue;
+                }
+                let [p, q] = LIMB_MODEL[k].map(f64::from);
+                let h = cur[k] * (a22 * p * p - 2.0 * a12 * p * q + a11 * q * q) / det;
+                let m = median(&mut c[k]).unwrap_or(0.0);
+                let mut dev: Vec<f32> = c[k].iter().map(|v| (v - m).abs()).collect();
+                let mad = median(&mut dev).unwrap_or(0.0) as f64 * 1.4826;
+                let sigma = mad / (1.0 - h).max(0.05).sqrt();
+                nw[k] = w[k] / sigma.max(1e-3).powi(2);
+            }
+            weights.insert(mask, nw);
+        }
+        for (t, mask, r) in residuals.iter_mut() {
+            let Some(nw) = weights.get(mask) else {
+                continue;
+            };
+            let mut y = [f32::NAN; 6];
+            for (k, yk) in y.iter_mut().enumerate() {
+                if *mask & (1 << k) != 0 {
+                    *yk = s.leads[k]
+                        .as_ref()
+                        .and_then(|l| l.at(*t))
+                        .unwrap_or(f32::NAN);
+                }
+            }
+            if let Some(fit) = weighted_fit(&y, *mask, nw) {
+                for k in 0..6 {
+                    if *mask & (1 << k) != 0 {
+                        r[k] = y[k] - fit[k];
+                    }
+                }
             }
         }
     }
@@ -470,6 +567,37 @@ mod tests {
             rms(&s, Lead::II) < 0.15 * before,
             "II {}",
             rms(&s, Lead::II)
+        );
+    }
+
+    #[test]
+    fn robust_reweighting_isolates_a_noisy_lead() {
+        // aVL is very noisy in the 4-lead pattern (II, aVR, aVL, aVF); the
+        // others are exact. Robust weights keep the noise out of them.
+        let mut s = page([0.0; 6], 0.0);
+        for (j, v) in s
+            .lead_mut(Lead::AVL)
+            .unwrap()
+            .samples
+            .iter_mut()
+            .enumerate()
+        {
+            *v += 0.5 * noise(j as u64 + 7);
+        }
+        let err_avf = |s: &Signals| {
+            let l = s.lead(Lead::AVF).unwrap();
+            (250..500)
+                .map(|t| (l.at(t).unwrap() - truth(Lead::AVF.index(), t)).powi(2))
+                .sum::<f32>()
+        };
+        let mut plain = s.clone();
+        project_least_squares_with(&mut plain, 1.0, 3, 0.05, false);
+        project_least_squares_with(&mut s, 1.0, 3, 0.05, true);
+        assert!(
+            err_avf(&s) < 0.1 * err_avf(&plain),
+            "{} vs {}",
+            err_avf(&s),
+            err_avf(&plain)
         );
     }
 

@@ -138,16 +138,40 @@ impl GridScaleConfig {
                 let r = a.px_per_mm / b.px_per_mm;
                 if (r - 1.0).abs() > 0.08 {
                     if a.confidence >= b.confidence {
-                        (a, AxisScale { major_phase: None, ..a })
+                        (
+                            a,
+                            AxisScale {
+                                major_phase: None,
+                                ..a
+                            },
+                        )
                     } else {
-                        (AxisScale { major_phase: None, ..b }, b)
+                        (
+                            AxisScale {
+                                major_phase: None,
+                                ..b
+                            },
+                            b,
+                        )
                     }
                 } else {
                     (a, b)
                 }
             }
-            (Some(a), None) => (a, AxisScale { major_phase: None, ..a }),
-            (None, Some(b)) => (AxisScale { major_phase: None, ..b }, b),
+            (Some(a), None) => (
+                a,
+                AxisScale {
+                    major_phase: None,
+                    ..a
+                },
+            ),
+            (None, Some(b)) => (
+                AxisScale {
+                    major_phase: None,
+                    ..b
+                },
+                b,
+            ),
             (None, None) => {
                 let (dpi, source) = match page.dpi {
                     Some(d) if d > 20.0 => (d, ScaleSource::FileDpi),
@@ -189,7 +213,9 @@ impl GridScaleConfig {
             .iter()
             .map(|p| {
                 let s: Vec<f32> = (0..n)
-                    .map(|i| 0.25 * p[i.saturating_sub(1)] + 0.5 * p[i] + 0.25 * p[(i + 1).min(n - 1)])
+                    .map(|i| {
+                        0.25 * p[i.saturating_sub(1)] + 0.5 * p[i] + 0.25 * p[(i + 1).min(n - 1)]
+                    })
                     .collect();
                 let mut d: Vec<f32> = s.windows(2).map(|w| w[1] - w[0]).collect();
                 d.push(0.0);
@@ -236,7 +262,7 @@ impl GridScaleConfig {
         let mut fund = None;
         for i in 1..cands.len().saturating_sub(1) {
             let (pp, s) = cands[i];
-            if s >= 0.5 * best && s >= cands[i - 1].1 && s >= cands[i + 1].1 {
+            if s >= 0.7 * best && s >= cands[i - 1].1 && s >= cands[i + 1].1 && at(pp) > 0.1 {
                 fund = Some((pp, s));
                 break;
             }
@@ -293,12 +319,15 @@ impl GridScaleConfig {
                     f32::MIN
                 };
             }
-            let (bi, _) = vals
-                .iter()
-                .enumerate()
-                .skip(1)
-                .take(5)
-                .fold((3usize, f32::MIN), |b, (i, &v)| if v > b.1 { (i, v) } else { b });
+            let (bi, _) =
+                vals.iter()
+                    .enumerate()
+                    .skip(1)
+                    .take(5)
+                    .fold(
+                        (3usize, f32::MIN),
+                        |b, (i, &v)| if v > b.1 { (i, v) } else { b },
+                    );
             let sub = imaging::parabolic_peak(&vals, bi);
             let found = (c - 3) as f32 + sub;
             if (found - lag).abs() > 0.4 * p1 {

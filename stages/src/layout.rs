@@ -195,7 +195,10 @@ impl LayoutDetectConfig {
             let (r0, r1) = (y.saturating_sub(reach), (y + reach).min(h - 1));
             let mut off = 0usize;
             for yy in (r0..=r1).filter(|&yy| yy.abs_diff(y) > core) {
-                off += m[yy * w + x0..=yy * w + x1].iter().filter(|&&v| v >= lvl).count();
+                off += m[yy * w + x0..=yy * w + x1]
+                    .iter()
+                    .filter(|&&v| v >= lvl)
+                    .count();
             }
             let waviness = off as f32 / (x1 - x0 + 1) as f32;
             if waviness < self.min_waviness {
@@ -222,10 +225,12 @@ impl LayoutDetectConfig {
             .collect();
         rows.sort_by(|a, b| a.baseline_y.total_cmp(&b.baseline_y));
         // rows without a pulse start where the others do when most have one
-        let starts: Vec<f32> = rows
-            .iter()
-            .filter_map(|r| r.pulse.map(|p| p.1))
-            .collect();
+        let starts: Vec<f32> = rows.iter().filter_map(|r| r.pulse.map(|p| p.1)).collect();
+        // when most rows start with a calibration pulse, rows without one
+        // are text lines or page edges
+        if starts.len() >= 3 && starts.len() * 3 >= rows.len() * 2 {
+            rows.retain(|r| r.pulse.is_some());
+        }
         if starts.len() * 2 > rows.len() {
             let med = imaging::median(&starts);
             for r in rows.iter_mut().filter(|r| r.pulse.is_none()) {
@@ -276,9 +281,7 @@ pub fn find_pulse(
     }
     let need = (6.0 * ppy) as usize;
     let tall: Vec<bool> = (xs..=xe)
-        .map(|x| {
-            (ytop..=ybot).filter(|&y| m[y * w + x] >= lvl).count() >= need
-        })
+        .map(|x| (ytop..=ybot).filter(|&y| m[y * w + x] >= lvl).count() >= need)
         .collect();
     // groups of consecutive tall columns -> centre x
     let mut edges: Vec<f32> = Vec::new();
@@ -289,7 +292,24 @@ pub fn find_pulse(
             while i < tall.len() && tall[i] {
                 i += 1;
             }
-            edges.push(xs as f32 + (s + i - 1) as f32 / 2.0);
+            // sub-pixel centre: ink-weighted centroid of the group and its
+            // neighbours over the edge's middle (clear of the baseline and
+            // of the pulse's top)
+            let ya = (baseline - 8.0 * ppy).max(0.0) as usize;
+            let yb = ((baseline - 2.0 * ppy).max(0.0) as usize).min(h - 1);
+            let (mut sw, mut sx) = (0f64, 0f64);
+            for k in s.saturating_sub(1)..(i + 1).min(tall.len()) {
+                let x = xs + k;
+                let wgt: f64 = (ya..=yb).map(|y| m[y * w + x] as f64).sum();
+                sw += wgt;
+                sx += wgt * x as f64;
+            }
+            let centre = if sw > 0.0 {
+                (sx / sw) as f32
+            } else {
+                xs as f32 + (s + i - 1) as f32 / 2.0
+            };
+            edges.push(centre);
         } else {
             i += 1;
         }
@@ -307,6 +327,15 @@ pub fn find_pulse(
                     y >= 0 && (y as usize) < h && m[y as usize * w + xm] >= lvl
                 });
                 if has_top {
+                    // the rising edge is clear of the trace; the falling one
+                    // touches it: when the width is the standard 0.2 s, the
+                    // start is measured from the rising edge
+                    let standard = e0 + 5.0 * ppx;
+                    let e1 = if (e1 - standard).abs() <= 0.75 * ppx {
+                        standard
+                    } else {
+                        e1
+                    };
                     return Some((e0, e1));
                 }
             }
@@ -315,6 +344,7 @@ pub fn find_pulse(
     None
 }
 
+#[allow(clippy::too_many_arguments)]
 fn panel(
     lead: Lead,
     row: usize,
@@ -390,7 +420,11 @@ pub fn build_layout(
     let (kind, grid_rows): (LayoutKind, Vec<Vec<Lead>>) = match n {
         3 => (
             LayoutKind::ThreeByFour,
-            vec![vec![I, AVR, V1, V4], vec![II, AVL, V2, V5], vec![III, AVF, V3, V6]],
+            vec![
+                vec![I, AVR, V1, V4],
+                vec![II, AVL, V2, V5],
+                vec![III, AVF, V3, V6],
+            ],
         ),
         4 => (
             LayoutKind::ThreeByFourRhythm,
@@ -518,9 +552,8 @@ fn separators_at_quarters(
             let hi = ((xc + 1.0 * grid.px_per_mm_x) as usize).min(w.saturating_sub(1));
             let y0 = (r.baseline_y - 3.0 * ppy).max(0.0) as usize;
             let y1 = ((r.baseline_y + 3.0 * ppy) as usize).min(h.saturating_sub(1));
-            let found = (lo..=hi).any(|x| {
-                (y0..=y1).filter(|&y| m[y * w + x] >= 128).count() as f32 >= 4.0 * ppy
-            });
+            let found = (lo..=hi)
+                .any(|x| (y0..=y1).filter(|&y| m[y * w + x] >= 128).count() as f32 >= 4.0 * ppy);
             if found {
                 hits += 1;
             }
@@ -564,8 +597,13 @@ pub(crate) mod tests {
             for k in 0..n {
                 let x = x_start + k as f32;
                 let t = k as f32 / ppmm / 25.0;
-                let mut y = b - 2.0 * ppmm * (t * 6.0).sin();
-                if (t % 0.8) < 0.02 {
+                // flat isoelectric line, a T wave and a spike per beat
+                let phase = t % 0.8;
+                let mut y = b;
+                if (0.3..0.5).contains(&phase) {
+                    y -= 2.0 * ppmm * ((phase - 0.3) * std::f32::consts::PI / 0.2).sin();
+                }
+                if phase < 0.02 {
                     y -= 10.0 * ppmm;
                 }
                 let (a, c) = if y < prev { (y, prev) } else { (prev, y) };

@@ -25,6 +25,7 @@
 //! min_side = 200
 //! pdf_dpi = 200.0
 //! # "#;
+//! # ecgdig_stages::link();
 //! # ecgdig_core::config::check_stage_example(toml).unwrap();
 //! ```
 

@@ -87,10 +87,18 @@ impl Stage for WriteOverlayConfig {
         let page = inputs.image("image")?;
         let layout = inputs.layout("layout")?;
         let traces = inputs.traces("traces")?;
-        let img = self.draw(&page, &layout, &traces, inputs.signals_opt("signals").as_deref());
+        let img = self.draw(
+            &page,
+            &layout,
+            &traces,
+            inputs.signals_opt("signals").as_deref(),
+        );
         let mut bytes = Vec::new();
-        img.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
-            .map_err(|e| Error::new(ErrorClass::Output, format!("cannot encode overlay: {e}")))?;
+        img.write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Png,
+        )
+        .map_err(|e| Error::new(ErrorClass::Output, format!("cannot encode overlay: {e}")))?;
         write_atomic(&path, &bytes).map_err(|e| {
             Error::new(
                 ErrorClass::Output,
@@ -142,7 +150,15 @@ impl WriteOverlayConfig {
                     .or_else(|| signals.and_then(|s| s.lead(p.lead)).map(|l| l.confidence))
                     .unwrap_or(0.0);
                 let label = format!("{} {:.2}", p.lead.name(), conf);
-                text(&mut img, &font, self.font_px, p.x_start + 4.0, p.bbox.y0 + 2.0, &label, blue);
+                text(
+                    &mut img,
+                    &font,
+                    self.font_px,
+                    p.x_start + 4.0,
+                    p.baseline_y + 4.0,
+                    &label,
+                    blue,
+                );
             }
         }
         img
@@ -245,9 +261,9 @@ mod tests {
         assert_eq!(img.get_pixel(100, 60).0, [230, 20, 20]);
         assert_eq!(img.get_pixel(10, 70).0, [40, 80, 230]);
         assert_eq!(img.get_pixel(100, 50).0, [0, 170, 60]);
-        // some label pixels were drawn near the top-left of the box
+        // some label pixels were drawn just under the baseline, at the left
         let drawn = (14..60)
-            .flat_map(|x| (12..40).map(move |y| (x, y)))
+            .flat_map(|x| (54..80).map(move |y| (x, y)))
             .filter(|&(x, y)| img.get_pixel(x, y).0 == [40, 80, 230])
             .count();
         assert!(drawn > 20);

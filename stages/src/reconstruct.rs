@@ -41,6 +41,7 @@
 //! weights = [0.5, 0.3, 0.2]
 //! confidence = 0.3
 //! # "#;
+//! # ecgdig_stages::link(); // keep the stage registrations in the doctest binary
 //! # ecgdig_core::config::check_stage_example(toml).unwrap();
 //! ```
 
@@ -67,13 +68,13 @@ pub struct ReconstructConfig {
     /// Lead whose digitized signal gives the rhythm (name, e.g. "II").
     pub rhythm_lead: String,
     /// seed: candidate heart rates, beats per minute.
-    pub bpm_min: f32,
-    pub bpm_max: f32,
-    pub bpm_step: f32,
+    pub bpm_min: f64,
+    pub bpm_max: f64,
+    pub bpm_step: f64,
     /// seed: ensemble weights of [median @ best BPM, median @ prior BPM, mean @ best BPM].
-    pub weights: [f32; 3],
+    pub weights: [f64; 3],
     /// Confidence given to the reconstructed leads (0..1).
-    pub confidence: f32,
+    pub confidence: f64,
 }
 
 impl Default for ReconstructConfig {
@@ -113,7 +114,7 @@ impl StageConfig for ReconstructConfig {
                 "reconstruct: need 0 < bpm_min <= bpm_max and bpm_step > 0",
             ));
         }
-        let sum: f32 = self.weights.iter().sum();
+        let sum: f64 = self.weights.iter().sum();
         if self.weights.iter().any(|w| *w < 0.0) || sum <= 0.0 {
             return Err(Error::stage(
                 "reconstruct: `weights` must be non-negative with a positive sum",
@@ -187,14 +188,20 @@ impl Stage for Reconstruct {
                 let best = rhythm
                     .as_ref()
                     .and_then(|(_, x)| {
-                        best_bpm(x, fs, self.cfg.bpm_min, self.cfg.bpm_max, self.cfg.bpm_step)
+                        best_bpm(
+                            x,
+                            fs,
+                            self.cfg.bpm_min as f32,
+                            self.cfg.bpm_max as f32,
+                            self.cfg.bpm_step as f32,
+                        )
                     })
                     .unwrap_or(prior);
                 let pre = templates.pre_seconds;
                 let r_best = regular_beats(best, pre, page_seconds);
                 let r_prior = regular_beats(prior, pre, page_seconds);
-                let sum: f32 = self.cfg.weights.iter().sum();
-                let w = self.cfg.weights.map(|w| w / sum);
+                let sum: f64 = self.cfg.weights.iter().sum();
+                let w = self.cfg.weights.map(|w| (w / sum) as f32);
                 for (lead, (start, len)) in &windows {
                     let Some(t) = templates.leads.get(lead.index()).and_then(|t| t.as_ref()) else {
                         continue;
@@ -218,7 +225,7 @@ impl Reconstruct {
         LeadSignal {
             start,
             samples,
-            confidence: self.cfg.confidence.clamp(0.0, 1.0),
+            confidence: self.cfg.confidence.clamp(0.0, 1.0) as f32,
         }
     }
 }

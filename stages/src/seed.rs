@@ -29,6 +29,7 @@
 //! top_fraction = 0.0
 //! bottom_fraction = 1.0
 //! # "#;
+//! # ecgdig_stages::link(); // keep the stage registrations in the doctest binary
 //! # ecgdig_core::config::check_stage_example(toml).unwrap();
 //! ```
 
@@ -53,12 +54,12 @@ pub struct SeedSplitTraceConfig {
     /// Grey level (0..255) below which a pixel is trace ink.
     pub dark_threshold: u8,
     /// Height of the min-max scaled trace, "millivolts" (0.09 in the seed).
-    pub scale_mv: f32,
+    pub scale_mv: f64,
     /// Part of the page height that is split, as fractions from the top.
-    pub top_fraction: f32,
-    pub bottom_fraction: f32,
+    pub top_fraction: f64,
+    pub bottom_fraction: f64,
     /// Confidence given to every traced lead.
-    pub confidence: f32,
+    pub confidence: f64,
 }
 
 impl Default for SeedSplitTraceConfig {
@@ -124,8 +125,8 @@ impl Stage for SeedSplitTraceConfig {
         let (fs, n) = (ctx.options.fs, ctx.options.n_samples());
         let mut out = Signals::empty(fs, n);
         let (w, h) = (page.width() as usize, page.height() as usize);
-        let y_top = (self.top_fraction * h as f32) as usize;
-        let y_bottom = ((self.bottom_fraction * h as f32) as usize).min(h);
+        let y_top = (self.top_fraction * h as f64) as usize;
+        let y_bottom = ((self.bottom_fraction * h as f64) as usize).min(h);
         let band = y_bottom.saturating_sub(y_top);
         if w < self.cols || band < self.rows {
             return Err(Error::new(
@@ -143,7 +144,7 @@ impl Stage for SeedSplitTraceConfig {
                 let trace = column_median_trace(&page.rgb, x0, x1, y0, y1, self.dark_threshold);
                 let (a, b) = (c * n / self.cols, (c + 1) * n / self.cols);
                 let samples = match dsp::fill_gaps(&trace) {
-                    Some(t) => min_max(&dsp::resample_linear(&t, b - a), self.scale_mv),
+                    Some(t) => min_max(&dsp::resample_linear(&t, b - a), self.scale_mv as f32),
                     None => vec![f32::NAN; b - a],
                 };
                 out.set(
@@ -151,7 +152,7 @@ impl Stage for SeedSplitTraceConfig {
                     LeadSignal {
                         start: a,
                         samples,
-                        confidence: self.confidence,
+                        confidence: self.confidence as f32,
                     },
                 );
             }

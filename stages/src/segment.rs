@@ -23,6 +23,7 @@
 //! background_radius_mm = 2.0
 //! ink_ratio = 0.45
 //! paper_ratio = 0.72
+//! low_res_paper_ratio = 0.9
 //! smooth_above_px_per_mm = 5.0
 //! # "#;
 //! # ecgdig_core::config::check_stage_example(toml).unwrap();
@@ -42,6 +43,8 @@ pub struct ClassicalSegmentConfig {
     pub ink_ratio: f32,
     /// Ratio at or above which a pixel is paper (or grid).
     pub paper_ratio: f32,
+    /// `paper_ratio` below `smooth_above_px_per_mm` (thin strokes are faint there).
+    pub low_res_paper_ratio: f32,
     /// At scales above this (px per mm), a directional 3-pixel mean removes pixel noise first.
     pub smooth_above_px_per_mm: f32,
     /// Backgrounds darker than this fraction of the page's paper level are not paper.
@@ -56,6 +59,7 @@ impl Default for ClassicalSegmentConfig {
             background_radius_mm: 2.0,
             ink_ratio: 0.45,
             paper_ratio: 0.72,
+            low_res_paper_ratio: 0.9,
             smooth_above_px_per_mm: 5.0,
             min_background_fraction: 0.3,
             max_black_fraction: 0.4,
@@ -99,6 +103,10 @@ register_stage!(
             "ratio at or above which a pixel is paper or grid (no ink)"
         ),
         (
+            "low_res_paper_ratio",
+            "paper_ratio used below smooth_above_px_per_mm, where thin strokes are faint"
+        ),
+        (
             "smooth_above_px_per_mm",
             "above this scale a directional 3-pixel mean (keeps thin lines) removes pixel noise before thresholding"
         ),
@@ -118,7 +126,9 @@ impl Stage for ClassicalSegmentConfig {
     fn run(&self, inputs: &StageInputs, _ctx: &RunContext) -> Result<StageOutputs> {
         let page = inputs.image("image")?;
         let grid = inputs.grid("grid")?;
-        Ok(StageOutputs::one(TraceMask::new(self.segment(&page, &grid))))
+        Ok(StageOutputs::one(TraceMask::new(
+            self.segment(&page, &grid),
+        )))
     }
 }
 
@@ -154,20 +164,44 @@ impl ClassicalSegmentConfig {
         // areas crowded with near-black pixels (scanner borders, the black
         // corners of a rotated photo) hold no trace: a trace is thin
         let black = (paper as f32 * self.min_background_fraction) as u8;
-        let dark: Vec<u8> = vs.iter().map(|&p| if p <= black { 255 } else { 0 }).collect();
-        let crowd = imaging::box_mean(&dark, w, h, r);
+        let dark: Vec<u8> = vs
+            .iter()
+            .map(|&p| if p <= black { 255 } else { 0 })
+            .collect();
+        let n_dark = dark.iter().filter(|&&d| d != 0).count();
+        // a page without any sizeable dark area needs no crowd map
+        let crowd = if n_dark * 200 > w * h {
+            Some(imaging::box_mean(&dark, w, h, r))
+        } else {
+            None
+        };
         let max_crowd = (self.max_black_fraction.clamp(0.0, 1.0) * 255.0) as u8;
         let lo = self.ink_ratio;
-        let hi = self.paper_ratio;
-        let mut out = vec![0u8; w * h];
-        for (((o, &p), &b), &c) in out.iter_mut().zip(&vs).zip(&bg).zip(&crowd) {
-            let b = b as u16;
-            if b < min_bg || c > max_crowd {
-                continue;
+        // at low resolution thin strokes lose contrast to their neighbours
+        let hi = if ppmm >= self.smooth_above_px_per_mm {
+            self.paper_ratio
+        } else {
+            self.low_res_paper_ratio.max(lo + 0.01)
+        };
+        // ink strength for every (pixel, background) pair
+        let mut lut = vec![0u8; 256 * 256];
+        for b in min_bg.max(1) as usize..256 {
+            for p in 0..256usize {
+                let ratio = p as f32 / b as f32;
+                let s = (hi - ratio) / (hi - lo);
+                lut[b * 256 + p] = (s.clamp(0.0, 1.0) * 255.0) as u8;
             }
-            let ratio = p as f32 / b as f32;
-            let s = (hi - ratio) / (hi - lo);
-            *o = (s.clamp(0.0, 1.0) * 255.0) as u8;
+        }
+        let mut out = vec![0u8; w * h];
+        for (i, ((o, &p), &b)) in out.iter_mut().zip(&vs).zip(&bg).enumerate() {
+            *o = lut[(b as usize) << 8 | p as usize];
+            if *o != 0 {
+                if let Some(c) = &crowd {
+                    if c[i] > max_crowd {
+                        *o = 0;
+                    }
+                }
+            }
         }
         GrayImage::from_raw(w as u32, h as u32, out).unwrap_or_else(|| GrayImage::new(1, 1))
     }

@@ -66,7 +66,13 @@ impl Stage for ToSignalsConfig {
         let traces = inputs.traces("traces")?;
         let layout = inputs.layout("layout")?;
         let grid = inputs.grid("grid")?;
-        let s = self.convert(&traces, &layout, &grid, ctx.options.fs, ctx.options.page_seconds);
+        let s = self.convert(
+            &traces,
+            &layout,
+            &grid,
+            ctx.options.fs,
+            ctx.options.page_seconds,
+        );
         Ok(StageOutputs::one(s))
     }
 }
@@ -168,8 +174,8 @@ fn fill_gaps(v: &mut [f32]) {
         let (a, b) = (pair[0], pair[1]);
         if b > a + 1 {
             let (va, vb) = (v[a], v[b]);
-            for i in a + 1..b {
-                v[i] = va + (vb - va) * (i - a) as f32 / (b - a) as f32;
+            for (k, s) in v[a + 1..b].iter_mut().enumerate() {
+                *s = va + (vb - va) * (k + 1) as f32 / (b - a) as f32;
             }
         }
     }

@@ -27,6 +27,7 @@
 //! type = "templates"
 //! path = "templates/seed-templates.json"
 //! # "#;
+//! # ecgdig_stages::link(); // keep the stage registrations in the doctest binary
 //! # ecgdig_core::config::check_stage_example(toml).unwrap();
 //! ```
 

@@ -205,7 +205,7 @@ impl TraceViterbiConfig {
             let x = x0 as usize + ci;
             let mut next_y = y0 as usize;
             while next_y <= y1 as usize {
-                let y = next_y;
+                let mut y = next_y;
                 if m[y * wu + x] < self.ink_level {
                     next_y += 1;
                     continue;
@@ -324,7 +324,7 @@ impl TraceViterbiConfig {
         // pen width: median length of the chosen runs
         let lens: Vec<f32> = path.iter().map(|(_, r)| (r.y1 - r.y0 + 1) as f32).collect();
         let pen = imaging::median(&lens).max(1.0);
-        let mut pts: Vec<[f32; 2]> = Vec::with_capacity(path.len() * 2);
+        let mut pts: Vec<[f32; 2]> = Vec::with_capacity(path.len());
         for i in 0..path.len() {
             let (c, r) = path[i];
             let x = (x0 as usize + c) as f32;
@@ -355,24 +355,21 @@ impl TraceViterbiConfig {
                     }
                 }
             };
-            let down = beyond(r.y1 as f32, prev.map(|p| p.y1 as f32), true)
-                .min(beyond(r.y1 as f32, next.map(|n| n.y1 as f32), true));
-            let up = beyond(r.y0 as f32, prev.map(|p| p.y0 as f32), false)
-                .min(beyond(r.y0 as f32, next.map(|n| n.y0 as f32), false));
-            let sum_d = beyond(r.y1 as f32, prev.map(|p| p.y1 as f32), true)
-                + beyond(r.y1 as f32, next.map(|n| n.y1 as f32), true);
-            let sum_u = beyond(r.y0 as f32, prev.map(|p| p.y0 as f32), false)
-                + beyond(r.y0 as f32, next.map(|n| n.y0 as f32), false);
+            let bd = |n: Option<Run>| beyond(r.y1 as f32, n.map(|n| n.y1 as f32), true);
+            let bu = |n: Option<Run>| beyond(r.y0 as f32, n.map(|n| n.y0 as f32), false);
+            let (dp, dn, up_p, up_n) = (bd(prev), bd(next), bu(prev), bu(next));
+            let (down, up) = (dp.min(dn), up_p.min(up_n));
+            let (sum_d, sum_u) = (dp + dn, up_p + up_n);
             // the tip of a wave: the run reaches past (or level with) both
-            // neighbours on one side only; level with one neighbour and past
-            // the other means the tip lies near the column's edge
-            let y = if down >= 1 && up == 0 {
+            // neighbours on one side; level with one neighbour and past the
+            // other means the tip lies near the column's edge
+            let y = if down >= 1 && (up == 0 || sum_d > sum_u + 1) {
                 if sum_d == 3 {
                     0.5 * (mid + bot)
                 } else {
                     bot
                 }
-            } else if up >= 1 && down == 0 {
+            } else if up >= 1 && (down == 0 || sum_u > sum_d + 1) {
                 if sum_u == 3 {
                     0.5 * (mid + top)
                 } else {
@@ -415,11 +412,15 @@ mod tests {
         // baseline at y=50, pen 2 px, a spike up to y=20 at x=40, a text blob
         let mut m = GrayImage::new(100, 100);
         for x in 5..95u32 {
-            let y: i32 = if x == 40 { 20 } else { 50 };
-            let prev: i32 = if x == 41 { 20 } else { 50 };
-            let (a, b) = (y.min(prev), y.max(prev) + 1);
+            // the tip at x = 40; the strokes to and from it cross columns
+            // 40 and 41 (half-way at 40.5: y = 35)
+            let (a, b) = match x {
+                40 => (20, 51),
+                41 => (35, 51),
+                _ => (50, 51),
+            };
             for yy in a..=b {
-                m.put_pixel(x, yy as u32, Luma([255]));
+                m.put_pixel(x, yy, Luma([255]));
             }
         }
         for x in 60..70 {
@@ -443,6 +444,9 @@ mod tests {
         let tip = pts.iter().map(|p| p[1]).fold(f32::MAX, f32::min);
         assert!((tip - 20.5).abs() <= 1.0, "tip {tip}");
         // the label is not followed
-        assert!(pts.iter().filter(|p| p[0] > 60.0 && p[0] < 70.0).all(|p| p[1] < 55.0));
+        assert!(pts
+            .iter()
+            .filter(|p| p[0] > 60.0 && p[0] < 70.0)
+            .all(|p| p[1] < 55.0));
     }
 }

@@ -29,6 +29,7 @@
 //! inputs = { signals = "einthoven", grid = "calibrate" }
 //! include_layout = true
 //! # "#;
+//! # ecgdig_stages::link();
 //! # ecgdig_core::config::check_stage_example(toml).unwrap();
 //! ```
 

@@ -19,6 +19,7 @@
 //! inputs = ["einthoven"]
 //! px_per_mm = 4.0
 //! # "#;
+//! # ecgdig_stages::link();
 //! # ecgdig_core::config::check_stage_example(toml).unwrap();
 //! ```
 
@@ -253,7 +254,9 @@ mod tests {
             for (c, &lead) in row.iter().enumerate() {
                 let start = c * 250;
                 let samples = (0..250)
-                    .map(|i| ((i as f32) / fs * std::f32::consts::TAU).sin() * (r as f32 + 1.0) * 0.5)
+                    .map(|i| {
+                        ((i as f32) / fs * std::f32::consts::TAU).sin() * (r as f32 + 1.0) * 0.5
+                    })
                     .collect();
                 s.set(
                     lead,

@@ -19,6 +19,7 @@
 //! inputs = ["einthoven"]
 //! all_leads = true
 //! # "#;
+//! # ecgdig_stages::link();
 //! # ecgdig_core::config::check_stage_example(toml).unwrap();
 //! ```
 

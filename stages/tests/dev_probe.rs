@@ -6,7 +6,6 @@
 use ecgdig_core::prelude::*;
 use ecgdig_stages::{deskew, grid, layout, load, segment};
 
-
 #[test]
 fn probe_pages() {
     let Ok(list) = std::env::var("ECGDIG_PROBE") else {
@@ -26,7 +25,9 @@ fn probe_pages() {
         let angle = deskew::estimate_angle(&page.rgb, 10.0, 1400);
         let t_angle = t.elapsed();
         let page = if angle.abs() > 0.05 {
-            PageImage::new(ecgdig_stages::imaging::rotate_rgb(&page.rgb, angle as f64, [255, 255, 255]).0)
+            PageImage::new(
+                ecgdig_stages::imaging::rotate_rgb(&page.rgb, angle as f64, [255, 255, 255]).0,
+            )
         } else {
             page
         };
@@ -36,14 +37,22 @@ fn probe_pages() {
         let truth = std::fs::read_to_string(&json)
             .ok()
             .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok());
-        let xg = truth.as_ref().and_then(|j| j["x_grid"].as_f64()).unwrap_or(0.0) / 5.0;
+        let xg = truth
+            .as_ref()
+            .and_then(|j| j["x_grid"].as_f64())
+            .unwrap_or(0.0)
+            / 5.0;
         println!(
             "{path}: angle {angle:.3} ({:?}) | grid x {:.4} y {:.4} conf {:.2} src {:?} truth {:.4} ({:?})",
             t_angle, g.px_per_mm_x, g.px_per_mm_y, g.confidence, g.source, xg, t_grid - t_angle
         );
         let mask = segment::ClassicalSegmentConfig::default().segment(&page, &g);
         if let Ok(dir) = std::env::var("ECGDIG_PROBE_OUT") {
-            let stem = std::path::Path::new(path).file_stem().unwrap().to_string_lossy().to_string();
+            let stem = std::path::Path::new(path)
+                .file_stem()
+                .unwrap()
+                .to_string_lossy()
+                .to_string();
             mask.save(format!("{dir}/{stem}_mask.png")).unwrap();
         }
         let rows = layout::LayoutDetectConfig::default().find_rows(&mask, &g);
@@ -59,14 +68,21 @@ fn probe_pages() {
             );
         }
         if let Ok(xs) = std::env::var("ECGDIG_PROBE_X") {
-            let layout = layout::LayoutDetectConfig::default().detect(&mask, &g, 10.0).unwrap();
-            let tr = ecgdig_stages::trace::TraceViterbiConfig::default().trace_all(&mask, &layout, &g);
+            let layout = layout::LayoutDetectConfig::default()
+                .detect(&mask, &g, 10.0)
+                .unwrap();
+            let tr =
+                ecgdig_stages::trace::TraceViterbiConfig::default().trace_all(&mask, &layout, &g);
             let x: f32 = xs.parse().unwrap();
             for t in &tr.traces {
                 let p = &layout.panels[t.panel];
                 if x >= p.x_start && x <= p.x_end {
-                    let near: Vec<String> = t.points.iter().filter(|q| (q[0] - x).abs() < 8.0)
-                        .map(|q| format!("{:.1},{:.1}", q[0], q[1])).collect();
+                    let near: Vec<String> = t
+                        .points
+                        .iter()
+                        .filter(|q| (q[0] - x).abs() < 8.0)
+                        .map(|q| format!("{:.1},{:.1}", q[0], q[1]))
+                        .collect();
                     println!("  {} bbox {:?}: {}", p.lead.name(), p.bbox, near.join(" "));
                 }
             }
@@ -78,8 +94,13 @@ fn probe_pages() {
                 let last = &pp[pp.len() - 1];
                 println!(
                     "  truth {} start ({:.1},{:.1}) end ({:.1},{:.1}) samples {}..{}",
-                    l["lead_name"], first[1], first[0], last[1], last[0],
-                    l["start_sample"], l["end_sample"]
+                    l["lead_name"],
+                    first[1],
+                    first[0],
+                    last[1],
+                    last[0],
+                    l["start_sample"],
+                    l["end_sample"]
                 );
             }
         }

@@ -562,6 +562,19 @@ fn unreadable_files_and_read_only_output_folders() {
         let dir = tempfile::tempdir().unwrap();
         let locked = dir.path().join("locked.png");
         std::fs::write(&locked, b"\x89PNG\r\n\x1a\n").unwrap();
+        // an output folder that cannot be created (its parent is a file) is
+        // a usage error, exit 2, even for root
+        if let Some(bin) = fresh_binary() {
+            let out = std::process::Command::new(&bin)
+                .args(["digitize", "-q", "-o"])
+                .arg(locked.join("out"))
+                .arg(&locked)
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(2));
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains("cannot create output folder"), "{err}");
+        }
         std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
         if std::fs::read(&locked).is_ok() {
             eprintln!(
@@ -578,7 +591,12 @@ fn unreadable_files_and_read_only_output_folders() {
             ..DigitizerOptions::default()
         })
         .unwrap();
-        let report = run_batch(&d, &[locked.clone()], &BatchOptions::default(), &|_| {});
+        let report = run_batch(
+            &d,
+            std::slice::from_ref(&locked),
+            &BatchOptions::default(),
+            &|_| {},
+        );
         let e = report.outcomes[0].error().expect("unreadable file fails");
         assert_eq!(e.class, ErrorClass::Io, "{e}");
         std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o644)).unwrap();

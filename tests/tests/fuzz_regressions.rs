@@ -17,7 +17,7 @@ fn files(kind: &str) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
         .unwrap_or_default();
-    v.retain(|p| p.is_file() && !p.extension().is_some_and(|e| e == "md"));
+    v.retain(|p| p.is_file() && p.extension().is_none_or(|e| e != "md"));
     v.sort();
     v
 }
@@ -38,7 +38,7 @@ fn decode_pipeline_regressions_do_not_panic() {
     let inputs = files("decode_pipeline");
     for path in &inputs {
         let data = std::fs::read(path).unwrap();
-        let r = std::panic::catch_unwind(|| {
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let mut pages = Vec::new();
             match Document::open(&data, &limits) {
                 Ok(Document::Single) | Err(_) => pages.extend(decode(&data, &cfg).ok()),
@@ -51,7 +51,7 @@ fn decode_pipeline_regressions_do_not_panic() {
             for p in pages {
                 let _ = d.digitize(InputSource::Image(Arc::new(p)), "fuzz");
             }
-        });
+        }));
         assert!(r.is_ok(), "panic on {}", path.display());
     }
     eprintln!("{} decode_pipeline regression inputs", inputs.len());
@@ -70,11 +70,11 @@ fn config_load_regressions_do_not_panic() {
         let Ok(text) = std::str::from_utf8(&bytes) else {
             continue;
         };
-        let r = std::panic::catch_unwind(|| {
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             if let Ok(l) = ecgdig_core::config::load_str("fuzz.toml", text, &options) {
                 let _ = ecgdig_core::pipeline::Pipeline::build(l);
             }
-        });
+        }));
         assert!(r.is_ok(), "panic on {}", path.display());
     }
     eprintln!("{} config_load regression inputs", inputs.len());

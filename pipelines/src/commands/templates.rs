@@ -62,7 +62,7 @@ fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
     let mut failed = 0usize;
     for input in &args.inputs {
         match read_input(input, &mut records) {
-            Ok(n) if n == 0 => eprintln!("warning: {}: no record found", input.display()),
+            Ok(0) => eprintln!("warning: {}: no record found", input.display()),
             Ok(_) => {}
             Err(e) => {
                 failed += 1;

@@ -15,7 +15,6 @@
 use image::{GrayImage, Luma, RgbImage};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, Normal};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -211,33 +210,59 @@ pub fn geometry(d: &Distortions, width: u32, height: u32, seed: u64) -> Homograp
     }
 }
 
+/// Source coordinates of row `y` under the inverse map, computed
+/// incrementally (numerators and denominator are affine in x).
+fn row_sources(inv: &Homography, y: usize, w: usize, out: &mut Vec<(f32, f32)>) {
+    let m = &inv.m;
+    let yf = y as f64;
+    let (mut nx, mut ny, mut d) = (
+        m[0][1] * yf + m[0][2],
+        m[1][1] * yf + m[1][2],
+        m[2][1] * yf + m[2][2],
+    );
+    out.clear();
+    for _ in 0..w {
+        let dd = if d.abs() < 1e-12 { 1e-12 } else { d };
+        out.push(((nx / dd) as f32, (ny / dd) as f32));
+        nx += m[0][0];
+        ny += m[1][0];
+        d += m[2][0];
+    }
+}
+
 /// Warps an RGB page through `h` (bilinear), filling outside with `bg`.
 pub fn warp_rgb(src: &RgbImage, h: &Homography, bg: [u8; 3]) -> RgbImage {
     let (w, hh) = (src.width() as usize, src.height() as usize);
     let inv = h.inverse().unwrap_or(Homography::identity());
     let mut out = RgbImage::new(w as u32, hh as u32);
     let data = src.as_raw();
-    out.par_chunks_mut(w * 3).enumerate().for_each(|(y, row)| {
-        for (x, px) in row.chunks_exact_mut(3).enumerate() {
-            let (sx, sy) = inv.apply(x as f64, y as f64);
-            if !(sx > -0.5 && sy > -0.5 && sx < w as f64 - 0.5 && sy < hh as f64 - 0.5) {
-                px.copy_from_slice(&bg);
-                continue;
+    let (wf, hf) = (w as f32 - 0.5, hh as f32 - 0.5);
+    out.par_chunks_mut(w * 3)
+        .enumerate()
+        .for_each_init(Vec::new, |xy, (y, row)| {
+            row_sources(&inv, y, w, xy);
+            for (px, &(sx, sy)) in row.chunks_exact_mut(3).zip(xy.iter()) {
+                if !(sx > -0.5 && sy > -0.5 && sx < wf && sy < hf) {
+                    px.copy_from_slice(&bg);
+                    continue;
+                }
+                let (fx0, fy0) = (sx.floor(), sy.floor());
+                let x0 = (fx0.max(0.0) as usize).min(w - 1);
+                let y0 = (fy0.max(0.0) as usize).min(hh - 1);
+                let x1 = (x0 + 1).min(w - 1);
+                let y1 = (y0 + 1).min(hh - 1);
+                // 8-bit fixed-point weights.
+                let fx = ((sx - fx0).clamp(0.0, 1.0) * 256.0) as u32;
+                let fy = ((sy - fy0).clamp(0.0, 1.0) * 256.0) as u32;
+                let (a, b) = ((y0 * w + x0) * 3, (y0 * w + x1) * 3);
+                let (c, d) = ((y1 * w + x0) * 3, (y1 * w + x1) * 3);
+                for ch in 0..3 {
+                    let top = data[a + ch] as u32 * (256 - fx) + data[b + ch] as u32 * fx;
+                    let bot = data[c + ch] as u32 * (256 - fx) + data[d + ch] as u32 * fx;
+                    px[ch] = ((top * (256 - fy) + bot * fy + 32768) >> 16) as u8;
+                }
             }
-            let x0 = sx.floor().clamp(0.0, (w - 1) as f64) as usize;
-            let y0 = sy.floor().clamp(0.0, (hh - 1) as f64) as usize;
-            let x1 = (x0 + 1).min(w - 1);
-            let y1 = (y0 + 1).min(hh - 1);
-            let fx = (sx - x0 as f64).clamp(0.0, 1.0) as f32;
-            let fy = (sy - y0 as f64).clamp(0.0, 1.0) as f32;
-            for ch in 0..3 {
-                let g = |xx: usize, yy: usize| data[(yy * w + xx) * 3 + ch] as f32;
-                let top = g(x0, y0) * (1.0 - fx) + g(x1, y0) * fx;
-                let bot = g(x0, y1) * (1.0 - fx) + g(x1, y1) * fx;
-                px[ch] = (top * (1.0 - fy) + bot * fy).round() as u8;
-            }
-        }
-    });
+        });
     out
 }
 
@@ -247,15 +272,17 @@ pub fn warp_mask(src: &GrayImage, h: &Homography) -> GrayImage {
     let inv = h.inverse().unwrap_or(Homography::identity());
     let mut out = GrayImage::new(w as u32, hh as u32);
     let data = src.as_raw();
-    out.par_chunks_mut(w).enumerate().for_each(|(y, row)| {
-        for (x, px) in row.iter_mut().enumerate() {
-            let (sx, sy) = inv.apply(x as f64, y as f64);
-            let (xi, yi) = (sx.round(), sy.round());
-            if xi >= 0.0 && yi >= 0.0 && xi < w as f64 && yi < hh as f64 {
-                *px = data[yi as usize * w + xi as usize];
+    out.par_chunks_mut(w)
+        .enumerate()
+        .for_each_init(Vec::new, |xy, (y, row)| {
+            row_sources(&inv, y, w, xy);
+            for (px, &(sx, sy)) in row.iter_mut().zip(xy.iter()) {
+                let (xi, yi) = (sx.round(), sy.round());
+                if xi >= 0.0 && yi >= 0.0 && xi < w as f32 && yi < hh as f32 {
+                    *px = data[yi as usize * w + xi as usize];
+                }
             }
-        }
-    });
+        });
     out
 }
 
@@ -266,23 +293,31 @@ fn multiply_smooth(img: &mut RgbImage, step: usize, field: impl Fn(f64, f64) -> 
     let gw = w / step + 2;
     let gh = h / step + 2;
     let grid: Vec<f32> = (0..gw * gh)
+        .into_par_iter()
         .map(|i| field(((i % gw) * step) as f64, ((i / gw) * step) as f64))
         .collect();
-    img.par_chunks_mut(w * 3).enumerate().for_each(|(y, row)| {
-        let gy = y / step;
-        let fy = (y % step) as f32 / step as f32;
-        for (x, px) in row.chunks_exact_mut(3).enumerate() {
-            let gx = x / step;
-            let fx = (x % step) as f32 / step as f32;
-            let g = |a: usize, b: usize| grid[b * gw + a];
-            let top = g(gx, gy) * (1.0 - fx) + g(gx + 1, gy) * fx;
-            let bot = g(gx, gy + 1) * (1.0 - fx) + g(gx + 1, gy + 1) * fx;
-            let f = top * (1.0 - fy) + bot * fy;
-            for c in px.iter_mut() {
-                *c = (*c as f32 * f).round().clamp(0.0, 255.0) as u8;
+    img.par_chunks_mut(w * 3).enumerate().for_each_init(
+        || vec![0u32; w],
+        |line, (y, row)| {
+            let gy = y / step;
+            let fy = (y % step) as f32 / step as f32;
+            // Vertical interpolation once per grid column, then horizontal per pixel.
+            let col = |gx: usize| grid[gy * gw + gx] * (1.0 - fy) + grid[(gy + 1) * gw + gx] * fy;
+            for (gx, chunk) in line.chunks_mut(step).enumerate() {
+                let (a, b) = (col(gx), col(gx + 1));
+                for (k, v) in chunk.iter_mut().enumerate() {
+                    let t = k as f32 / step as f32;
+                    // 16.16 fixed point factor.
+                    *v = ((a + (b - a) * t).clamp(0.0, 4.0) * 65536.0) as u32;
+                }
             }
-        }
-    });
+            for (px, f) in row.chunks_exact_mut(3).zip(line.iter()) {
+                for c in px.iter_mut() {
+                    *c = ((*c as u32 * f + 32768) >> 16).min(255) as u8;
+                }
+            }
+        },
+    );
 }
 
 /// Crumpled paper: a smooth random shading field of the given strength.
@@ -304,7 +339,7 @@ pub fn wrinkles(img: &mut RgbImage, strength: f32, seed: u64) {
         .collect();
     let norm: f64 = waves.iter().map(|w| w.3).sum::<f64>().max(1e-9);
     let s = strength.clamp(0.0, 1.0) as f64 * 0.35;
-    multiply_smooth(img, 4, |x, y| {
+    multiply_smooth(img, 8, |x, y| {
         let v: f64 = waves
             .iter()
             .map(|(kx, ky, ph, a)| a * (kx * x + ky * y + ph).sin())
@@ -426,37 +461,107 @@ pub fn tint(img: &mut RgbImage, t: [f32; 3]) {
     });
 }
 
-/// Gaussian blur.
+/// Gaussian blur (separable, radius ceil(3 sigma), clamped edges).
 pub fn blur(img: &RgbImage, sigma: f32) -> RgbImage {
     if sigma <= 0.0 {
         return img.clone();
     }
-    imageproc::filter::gaussian_blur_f32(img, sigma)
+    let r = (3.0 * sigma).ceil().max(1.0) as usize;
+    let mut k: Vec<f32> = (0..=2 * r)
+        .map(|i| {
+            let d = i as f32 - r as f32;
+            (-0.5 * d * d / (sigma * sigma)).exp()
+        })
+        .collect();
+    let sum: f32 = k.iter().sum();
+    k.iter_mut().for_each(|v| *v /= sum);
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let src = img.as_raw();
+    // Horizontal pass into f32, over an edge-padded copy of each row.
+    let mut tmp = vec![0f32; w * h * 3];
+    tmp.par_chunks_mut(w * 3).enumerate().for_each_init(
+        || vec![0f32; (w + 2 * r) * 3],
+        |pad, (y, out)| {
+            let row = &src[y * w * 3..(y + 1) * w * 3];
+            for (x, p) in pad.chunks_exact_mut(3).enumerate() {
+                let xx = x.saturating_sub(r).min(w - 1) * 3;
+                p[0] = row[xx] as f32;
+                p[1] = row[xx + 1] as f32;
+                p[2] = row[xx + 2] as f32;
+            }
+            out.fill(0.0);
+            for (i, kv) in k.iter().enumerate() {
+                for (o, s) in out.iter_mut().zip(&pad[i * 3..i * 3 + w * 3]) {
+                    *o += kv * s;
+                }
+            }
+        },
+    );
+    // Vertical pass, row by row (contiguous, vectorisable).
+    let mut out = RgbImage::new(w as u32, h as u32);
+    out.par_chunks_mut(w * 3).enumerate().for_each_init(
+        || vec![0f32; w * 3],
+        |acc, (y, dst)| {
+            acc.fill(0.0);
+            for (i, kv) in k.iter().enumerate() {
+                let yy = (y + i).saturating_sub(r).min(h - 1);
+                let srow = &tmp[yy * w * 3..(yy + 1) * w * 3];
+                for (a, s) in acc.iter_mut().zip(srow) {
+                    *a += kv * s;
+                }
+            }
+            for (d, a) in dst.iter_mut().zip(acc.iter()) {
+                *d = a.round().clamp(0.0, 255.0) as u8;
+            }
+        },
+    );
+    out
 }
 
-/// Additive Gaussian noise, per pixel and channel.
+/// SplitMix64: a tiny, fast, well-mixed generator for per-pixel noise.
+fn splitmix(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Additive Gaussian noise, per pixel and channel (Irwin-Hall approximation:
+/// the sum of four 16-bit uniforms, scaled to unit variance).
 pub fn noise(img: &mut RgbImage, sigma: f32, seed: u64) {
-    if sigma <= 0.0 {
+    if sigma.is_nan() || sigma <= 0.0 {
         return;
     }
     let w = img.width() as usize;
-    let Ok(normal) = Normal::new(0.0f32, sigma) else {
-        return;
-    };
+    // Sum of 4 U(0,1) has mean 2 and variance 1/3.
+    let scale = sigma * 3f32.sqrt() / 65536.0;
     img.par_chunks_mut(w * 3).enumerate().for_each(|(y, row)| {
-        let mut rng = effect_rng(seed ^ (y as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15), 5);
+        let mut st = seed ^ (y as u64 + 1).wrapping_mul(0xD6E8_FEB8_6659_FD93);
         for c in row.iter_mut() {
-            let v = *c as f32 + normal.sample(&mut rng);
-            *c = v.round().clamp(0.0, 255.0) as u8;
+            let u = splitmix(&mut st);
+            let s = (u & 0xFFFF) + ((u >> 16) & 0xFFFF) + ((u >> 32) & 0xFFFF) + (u >> 48);
+            let n = (s as f32 - 2.0 * 65536.0) * scale;
+            *c = (*c as f32 + n).round().clamp(0.0, 255.0) as u8;
         }
     });
 }
 
 /// JPEG encode / decode round trip; returns the decoded image and the bytes.
 pub fn jpeg_round_trip(img: &RgbImage, quality: u8) -> Result<(RgbImage, Vec<u8>), String> {
+    let (w, h) = img.dimensions();
+    if w > u16::MAX as u32 || h > u16::MAX as u32 {
+        return Err(format!("{w}x{h} is too large for JPEG"));
+    }
     let mut buf = Vec::new();
-    let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut buf, quality.clamp(1, 100));
-    img.write_with_encoder(enc).map_err(|e| e.to_string())?;
+    let enc = jpeg_encoder::Encoder::new(&mut buf, quality.clamp(1, 100));
+    enc.encode(
+        img.as_raw(),
+        w as u16,
+        h as u16,
+        jpeg_encoder::ColorType::Rgb,
+    )
+    .map_err(|e| e.to_string())?;
     let dec = image::load_from_memory_with_format(&buf, image::ImageFormat::Jpeg)
         .map_err(|e| e.to_string())?
         .to_rgb8();
@@ -507,6 +612,29 @@ mod tests {
                 "{u},{v}"
             );
         }
+    }
+
+    #[test]
+    fn noise_has_the_requested_sigma_and_blur_keeps_flat_areas() {
+        let mut a = RgbImage::from_pixel(200, 100, image::Rgb([128, 128, 128]));
+        noise(&mut a, 10.0, 1);
+        let n = a.as_raw().len() as f64;
+        let mean = a.as_raw().iter().map(|v| *v as f64).sum::<f64>() / n;
+        let var = a
+            .as_raw()
+            .iter()
+            .map(|v| (*v as f64 - mean).powi(2))
+            .sum::<f64>()
+            / n;
+        assert!((mean - 128.0).abs() < 0.3, "mean {mean}");
+        assert!((var.sqrt() - 10.0).abs() < 0.3, "sd {}", var.sqrt());
+        let flat = RgbImage::from_pixel(30, 20, image::Rgb([10, 200, 90]));
+        assert_eq!(blur(&flat, 1.5), flat);
+        let mut dot = RgbImage::new(21, 21);
+        dot.put_pixel(10, 10, image::Rgb([255, 255, 255]));
+        let b = blur(&dot, 1.0);
+        assert!(b.get_pixel(10, 10).0[0] < 255 && b.get_pixel(11, 10).0[0] > 0);
+        assert_eq!(b.get_pixel(11, 10), b.get_pixel(9, 10));
     }
 
     #[test]

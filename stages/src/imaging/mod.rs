@@ -11,7 +11,11 @@ use image::{GrayImage, RgbImage};
 pub fn max_channel(rgb: &RgbImage) -> GrayImage {
     let (w, h) = rgb.dimensions();
     let mut out = Vec::with_capacity((w * h) as usize);
-    out.extend(rgb.as_raw().chunks_exact(3).map(|p| p[0].max(p[1]).max(p[2])));
+    out.extend(
+        rgb.as_raw()
+            .chunks_exact(3)
+            .map(|p| p[0].max(p[1]).max(p[2])),
+    );
     GrayImage::from_raw(w, h, out).unwrap_or_else(|| GrayImage::new(w, h))
 }
 
@@ -19,7 +23,11 @@ pub fn max_channel(rgb: &RgbImage) -> GrayImage {
 pub fn min_channel(rgb: &RgbImage) -> GrayImage {
     let (w, h) = rgb.dimensions();
     let mut out = Vec::with_capacity((w * h) as usize);
-    out.extend(rgb.as_raw().chunks_exact(3).map(|p| p[0].min(p[1]).min(p[2])));
+    out.extend(
+        rgb.as_raw()
+            .chunks_exact(3)
+            .map(|p| p[0].min(p[1]).min(p[2])),
+    );
     GrayImage::from_raw(w, h, out).unwrap_or_else(|| GrayImage::new(w, h))
 }
 
@@ -27,9 +35,11 @@ pub fn min_channel(rgb: &RgbImage) -> GrayImage {
 pub fn luma(rgb: &RgbImage) -> GrayImage {
     let (w, h) = rgb.dimensions();
     let mut out = Vec::with_capacity((w * h) as usize);
-    out.extend(rgb.as_raw().chunks_exact(3).map(|p| {
-        ((p[0] as u32 * 77 + p[1] as u32 * 150 + p[2] as u32 * 29) >> 8) as u8
-    }));
+    out.extend(
+        rgb.as_raw()
+            .chunks_exact(3)
+            .map(|p| ((p[0] as u32 * 77 + p[1] as u32 * 150 + p[2] as u32 * 29) >> 8) as u8),
+    );
     GrayImage::from_raw(w, h, out).unwrap_or_else(|| GrayImage::new(w, h))
 }
 
@@ -40,23 +50,20 @@ pub fn box_mean(src: &[u8], w: usize, h: usize, r: usize) -> Vec<u8> {
     if w == 0 || h == 0 {
         return out;
     }
-    let r = r.max(0);
-    // horizontal pass into u16 sums divided later
+    // horizontal running sums (raw)
     let mut tmp = vec![0u32; w * h];
+    let inv_w: Vec<f32> = (0..w)
+        .map(|x| 1.0 / ((x + r).min(w - 1) - x.saturating_sub(r) + 1) as f32)
+        .collect();
     for y in 0..h {
         let row = &src[y * w..(y + 1) * w];
         let trow = &mut tmp[y * w..(y + 1) * w];
         let mut acc: u32 = 0;
-        // window [x-r, x+r] clamped
-        let hi0 = r.min(w - 1);
-        for &v in &row[..=hi0] {
+        for &v in &row[..=r.min(w - 1)] {
             acc += v as u32;
         }
         for x in 0..w {
-            let lo = x.saturating_sub(r);
-            let hi = (x + r).min(w - 1);
-            trow[x] = (acc << 8) / (hi - lo + 1) as u32;
-            // slide
+            trow[x] = acc;
             if x + r + 1 < w {
                 acc += row[x + r + 1] as u32;
             }
@@ -65,21 +72,19 @@ pub fn box_mean(src: &[u8], w: usize, h: usize, r: usize) -> Vec<u8> {
             }
         }
     }
-    // vertical pass
+    // vertical running sums, normalised on output
     let mut acc = vec![0u32; w];
-    let hi0 = r.min(h - 1);
-    for y in 0..=hi0 {
+    for y in 0..=r.min(h - 1) {
         for (a, &t) in acc.iter_mut().zip(&tmp[y * w..(y + 1) * w]) {
             *a += t;
         }
     }
     for y in 0..h {
-        let lo = y.saturating_sub(r);
-        let hi = (y + r).min(h - 1);
-        let n = (hi - lo + 1) as u32;
+        let n = ((y + r).min(h - 1) - y.saturating_sub(r) + 1) as f32;
+        let inv_h = 1.0 / n;
         let orow = &mut out[y * w..(y + 1) * w];
-        for (o, &a) in orow.iter_mut().zip(acc.iter()) {
-            *o = ((a / n + 128) >> 8).min(255) as u8;
+        for ((o, &a), &iw) in orow.iter_mut().zip(acc.iter()).zip(&inv_w) {
+            *o = (a as f32 * iw * inv_h + 0.5).min(255.0) as u8;
         }
         if y + r + 1 < h {
             let add = &tmp[(y + r + 1) * w..(y + r + 2) * w];
@@ -281,7 +286,10 @@ mod tests {
         assert!((m[0][2]).abs() < 1e-9);
         let (out, m) = rotate_rgb(&img, 10.0, [255, 255, 255]);
         // the output centre maps to the input centre
-        let (nx, ny) = ((out.width() as f64 - 1.0) / 2.0, (out.height() as f64 - 1.0) / 2.0);
+        let (nx, ny) = (
+            (out.width() as f64 - 1.0) / 2.0,
+            (out.height() as f64 - 1.0) / 2.0,
+        );
         let ix = m[0][0] * nx + m[0][1] * ny + m[0][2];
         let iy = m[1][0] * nx + m[1][1] * ny + m[1][2];
         assert!((ix - 50.0).abs() < 1e-9 && (iy - 30.0).abs() < 1e-9);
