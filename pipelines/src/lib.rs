@@ -25,23 +25,13 @@ use std::time::Duration;
 pub use ecgdig_stages;
 
 /// How to build a [`Digitizer`].
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct DigitizerOptions {
     /// Pipeline config; `None` = the embedded default.
     pub config: Option<PathBuf>,
     /// `stage.param=value` overrides.
     pub overrides: Vec<String>,
     pub run: RunOptions,
-}
-
-impl Default for DigitizerOptions {
-    fn default() -> Self {
-        Self {
-            config: None,
-            overrides: Vec::new(),
-            run: RunOptions::default(),
-        }
-    }
 }
 
 /// Loads a config (or the embedded default) with overrides; all diagnostics at once.

@@ -25,6 +25,7 @@
 //! min_grid_confidence = 0.3
 //! gain_tolerance = 0.15
 //! # "#;
+//! # ecgdig_stages::link();
 //! # ecgdig_core::config::check_stage_example(toml).unwrap();
 //! ```
 

@@ -24,6 +24,7 @@
 //! min_angle_degrees = 0.05
 //! detect_quarter_turns = true
 //! # "#;
+//! # ecgdig_stages::link();
 //! # ecgdig_core::config::check_stage_example(toml).unwrap();
 //! ```
 

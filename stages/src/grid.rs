@@ -27,6 +27,7 @@
 //! min_confidence = 0.15
 //! assumed_dpi = 200.0
 //! # "#;
+//! # ecgdig_stages::link();
 //! # ecgdig_core::config::check_stage_example(toml).unwrap();
 //! ```
 

@@ -27,6 +27,7 @@
 //! min_row_length_mm = 40.0
 //! min_peak_fraction = 0.25
 //! # "#;
+//! # ecgdig_stages::link();
 //! # ecgdig_core::config::check_stage_example(toml).unwrap();
 //! ```
 
@@ -227,9 +228,16 @@ impl LayoutDetectConfig {
         // rows without a pulse start where the others do when most have one
         let starts: Vec<f32> = rows.iter().filter_map(|r| r.pulse.map(|p| p.1)).collect();
         // when most rows start with a calibration pulse, rows without one
-        // are text lines or page edges
+        // outside them are text lines or page edges (above the first or below the last row with a pulse)
         if starts.len() >= 3 && starts.len() * 3 >= rows.len() * 2 {
-            rows.retain(|r| r.pulse.is_some());
+            let first = rows.iter().position(|r| r.pulse.is_some()).unwrap_or(0);
+            let last = rows.iter().rposition(|r| r.pulse.is_some()).unwrap_or(0);
+            let mut i = 0;
+            rows.retain(|r| {
+                let keep = r.pulse.is_some() || (i > first && i < last);
+                i += 1;
+                keep
+            });
         }
         if starts.len() * 2 > rows.len() {
             let med = imaging::median(&starts);

@@ -28,6 +28,7 @@
 //! overlap_px = 64
 //! threshold = 0.5
 //! # "#;
+//! # ecgdig_stages::link();
 //! # ecgdig_core::config::check_stage_example(toml).unwrap();
 //! ```
 

@@ -14,6 +14,7 @@
 //! wash = 0.55
 //! font_px = 22.0
 //! # "#;
+//! # ecgdig_stages::link();
 //! # ecgdig_core::config::check_stage_example(toml).unwrap();
 //! ```
 
@@ -253,12 +254,12 @@ mod tests {
             traces: vec![Trace {
                 panel: 0,
                 lead: Lead::AVR,
-                points: vec![[20.0, 60.0], [180.0, 60.0]],
+                points: vec![[20.0, 85.0], [180.0, 85.0]],
                 confidence: 1.0,
             }],
         };
         let img = WriteOverlayConfig::default().draw(&page, &layout, &traces, None);
-        assert_eq!(img.get_pixel(100, 60).0, [230, 20, 20]);
+        assert_eq!(img.get_pixel(150, 85).0, [230, 20, 20]);
         assert_eq!(img.get_pixel(10, 70).0, [40, 80, 230]);
         assert_eq!(img.get_pixel(100, 50).0, [0, 170, 60]);
         // some label pixels were drawn just under the baseline, at the left

@@ -26,6 +26,7 @@
 //! low_res_paper_ratio = 0.9
 //! smooth_above_px_per_mm = 5.0
 //! # "#;
+//! # ecgdig_stages::link();
 //! # ecgdig_core::config::check_stage_example(toml).unwrap();
 //! ```
 

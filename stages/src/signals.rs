@@ -20,6 +20,7 @@
 //! inputs = { traces = "trace", layout = "layout", grid = "calibrate" }
 //! remove_median = false
 //! # "#;
+//! # ecgdig_stages::link();
 //! # ecgdig_core::config::check_stage_example(toml).unwrap();
 //! ```
 

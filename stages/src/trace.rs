@@ -27,7 +27,8 @@
 //! [stages.trace]
 //! type = "trace_viterbi"
 //! inputs = { mask = "segment", layout = "layout", grid = "calibrate" }
-//! ink_level = 64
+//! ink_level = 100
+//! low_res_ink_level = 64
 //! jump_cost_per_mm = 2.0
 //! weak_ink_cost = 1.0
 //! baseline_cost_per_mm = 0.02
@@ -35,6 +36,7 @@
 //! max_skip_mm = 2.0
 //! max_runs_per_column = 12
 //! # "#;
+//! # ecgdig_stages::link();
 //! # ecgdig_core::config::check_stage_example(toml).unwrap();
 //! ```
 
@@ -47,6 +49,10 @@ use serde::{Deserialize, Serialize};
 pub struct TraceViterbiConfig {
     /// Mask level counted as ink (0..255).
     pub ink_level: u8,
+    /// `ink_level` below `low_res_px_per_mm`, where thin strokes are faint.
+    pub low_res_ink_level: u8,
+    /// Scale (px per mm) under which `low_res_ink_level` applies.
+    pub low_res_px_per_mm: f32,
     /// Cost of a vertical gap between the runs of consecutive columns, per mm.
     pub jump_cost_per_mm: f32,
     /// Cost of a run with the faintest accepted ink (0 for full ink).
@@ -69,7 +75,9 @@ pub struct TraceViterbiConfig {
 impl Default for TraceViterbiConfig {
     fn default() -> Self {
         Self {
-            ink_level: 64,
+            ink_level: 100,
+            low_res_ink_level: 64,
+            low_res_px_per_mm: 5.0,
             jump_cost_per_mm: 2.0,
             weak_ink_cost: 1.0,
             baseline_cost_per_mm: 0.02,
@@ -110,6 +118,14 @@ register_stage!(
     summary = "One continuous sub-pixel path per panel: Viterbi over the ink runs of each column.",
     params = [
         ("ink_level", "mask value (0..255) counted as ink"),
+        (
+            "low_res_ink_level",
+            "ink_level used below low_res_px_per_mm, where thin strokes are faint"
+        ),
+        (
+            "low_res_px_per_mm",
+            "scale (px per mm) under which low_res_ink_level applies"
+        ),
         (
             "jump_cost_per_mm",
             "cost of a vertical gap between consecutive columns' runs, per mm"
@@ -198,6 +214,11 @@ impl TraceViterbiConfig {
         let ncol = (x1 - x0 + 1) as usize;
         let wu = w as usize;
         let merge = (self.merge_gap_mm * grid.px_per_mm_y).round().max(0.0) as usize;
+        let ink_level = if grid.px_per_mm_y < self.low_res_px_per_mm {
+            self.low_res_ink_level
+        } else {
+            self.ink_level
+        };
         // candidate runs per column
         cols.resize_with(ncol, Vec::new);
         for (ci, runs) in cols.iter_mut().enumerate().take(ncol) {
@@ -206,7 +227,7 @@ impl TraceViterbiConfig {
             let mut next_y = y0 as usize;
             while next_y <= y1 as usize {
                 let mut y = next_y;
-                if m[y * wu + x] < self.ink_level {
+                if m[y * wu + x] < ink_level {
                     next_y += 1;
                     continue;
                 }
@@ -218,7 +239,7 @@ impl TraceViterbiConfig {
                 // (faint, thin strokes of steep waves)
                 while y <= y1 as usize && y <= last + merge {
                     let v = m[y * wu + x];
-                    if v >= self.ink_level {
+                    if v >= ink_level {
                         let v = v as f32;
                         sum += v;
                         wsum += v * y as f32;

@@ -11,6 +11,7 @@
 //! type = "write_page_csv"
 //! inputs = ["einthoven"]
 //! # "#;
+//! # ecgdig_stages::link();
 //! # ecgdig_core::config::check_stage_example(toml).unwrap();
 //! ```
 

@@ -106,3 +106,51 @@ fn probe_pages() {
         }
     }
 }
+
+/// On a real generated page (when the shared dev data is present): the grid
+/// scale matches the generator's to 0.2 %, the four rows are found with their
+/// calibration pulses, and the rows sit where the annotated leads are.
+#[test]
+fn dev_clean_page_scale_and_rows() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/dev/clean");
+    let (img, json) = (dir.join("A0001-0.png"), dir.join("A0001-0.json"));
+    let (Ok(bytes), Ok(text)) = (std::fs::read(&img), std::fs::read_to_string(&json)) else {
+        eprintln!(
+            "skipped: {} not found (shared dev data absent)",
+            img.display()
+        );
+        return;
+    };
+    let truth: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let page = load::decode(&bytes, &load::LoadImageConfig::default()).unwrap();
+    assert!(deskew::estimate_angle(&page.rgb, 10.0, 1400).abs() < 0.1);
+    let g = grid::GridScaleConfig::default().measure(&page);
+    let want = truth["x_grid"].as_f64().unwrap() as f32 / 5.0;
+    assert!(
+        ((g.px_per_mm_x - want) / want).abs() < 0.002,
+        "{g:?} vs {want}"
+    );
+    assert!(
+        ((g.px_per_mm_y - want) / want).abs() < 0.002,
+        "{g:?} vs {want}"
+    );
+    let mask = segment::ClassicalSegmentConfig::default().segment(&page, &g);
+    let rows = layout::LayoutDetectConfig::default().find_rows(&mask, &g);
+    assert_eq!(rows.len(), 4);
+    assert!(rows.iter().all(|r| r.pulse.is_some()));
+    // the first plotted sample of each row's first lead lies on the row
+    for l in truth["leads"].as_array().unwrap() {
+        let first = &l["plotted_pixels"][0];
+        let (y, x) = (
+            first[0].as_f64().unwrap() as f32,
+            first[1].as_f64().unwrap() as f32,
+        );
+        if x > 200.0 {
+            continue;
+        }
+        let near = rows
+            .iter()
+            .any(|r| (r.x_start - x).abs() < 2.0 && (r.baseline_y - y).abs() < 60.0);
+        assert!(near, "no row starts near ({x}, {y}): {rows:?}");
+    }
+}
