@@ -26,7 +26,11 @@ fn end_to_end(c: &mut Criterion) {
     let mut group = c.benchmark_group("end_to_end");
     group.sample_size(10);
     group.bench_function("default_pipeline_200dpi_page", |b| {
-        b.iter(|| d.digitize_path(&sample).map(|r| r.signals.n_samples).unwrap_or(0))
+        b.iter(|| {
+            d.digitize_path(&sample)
+                .map(|r| r.signals.n_samples)
+                .unwrap_or(0)
+        })
     });
     group.finish();
 }

@@ -115,10 +115,12 @@ pub struct OnnxSession {
     output: String,
 }
 
-static ENVIRONMENT: OnceLock<std::result::Result<ort::environment::Environment, String>> = OnceLock::new();
+static ENVIRONMENT: OnceLock<std::result::Result<ort::environment::Environment, String>> =
+    OnceLock::new();
 
 /// How to install the runtime, appended to every "not found" error.
-const INSTALL_HINT: &str = "install it with `scripts/setup-onnxruntime.sh` and set the ORT_DYLIB_PATH it prints \
+const INSTALL_HINT: &str =
+    "install it with `scripts/setup-onnxruntime.sh` and set the ORT_DYLIB_PATH it prints \
      (the library comes from the PyPI `onnxruntime` wheel)";
 
 /// Finds the ONNX Runtime shared library: `ORT_DYLIB_PATH`, else the
@@ -129,7 +131,10 @@ pub fn find_runtime_library() -> std::result::Result<PathBuf, String> {
         return if p.is_file() {
             Ok(p)
         } else {
-            Err(format!("ORT_DYLIB_PATH points to {}, which is not a file; {INSTALL_HINT}", p.display()))
+            Err(format!(
+                "ORT_DYLIB_PATH points to {}, which is not a file; {INSTALL_HINT}",
+                p.display()
+            ))
         };
     }
     let mut dir = std::env::current_dir().ok();
@@ -142,7 +147,11 @@ pub fn find_runtime_library() -> std::result::Result<PathBuf, String> {
                     let mut libs: Vec<PathBuf> = files
                         .flatten()
                         .map(|f| f.path())
-                        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("libonnxruntime.so")))
+                        .filter(|p| {
+                            p.file_name()
+                                .and_then(|n| n.to_str())
+                                .is_some_and(|n| n.starts_with("libonnxruntime.so"))
+                        })
                         .collect();
                     libs.sort();
                     if let Some(l) = libs.into_iter().next() {
@@ -160,12 +169,18 @@ fn environment() -> Result<&'static ort::environment::Environment> {
     let env = ENVIRONMENT.get_or_init(|| {
         let lib = find_runtime_library()?;
         ort::init_from(&lib)
-            .map_err(|e| format!("cannot load ONNX Runtime from {}: {e}; {INSTALL_HINT}", lib.display()))?
+            .map_err(|e| {
+                format!(
+                    "cannot load ONNX Runtime from {}: {e}; {INSTALL_HINT}",
+                    lib.display()
+                )
+            })?
             .with_name("ecgdig")
             .build()
             .map_err(|e| format!("cannot start ONNX Runtime: {e}"))
     });
-    env.as_ref().map_err(|e| Error::new(ErrorClass::Runtime, e.clone()))
+    env.as_ref()
+        .map_err(|e| Error::new(ErrorClass::Runtime, e.clone()))
 }
 
 impl OnnxSession {
@@ -188,7 +203,12 @@ impl OnnxSession {
             .with_intra_threads(intra_threads)
             .map_err(|e| Error::new(ErrorClass::Runtime, format!("ONNX Runtime: {e}")))?
             .commit_from_file(model)
-            .map_err(|e| Error::new(ErrorClass::Runtime, format!("cannot load model {}: {e}", model.display())))?;
+            .map_err(|e| {
+                Error::new(
+                    ErrorClass::Runtime,
+                    format!("cannot load model {}: {e}", model.display()),
+                )
+            })?;
         let input = session
             .inputs()
             .first()
@@ -199,18 +219,25 @@ impl OnnxSession {
             .first()
             .map(|o| o.name().to_string())
             .ok_or_else(|| Error::new(ErrorClass::Runtime, "the model has no output"))?;
-        Ok(Self { session, input, output })
+        Ok(Self {
+            session,
+            input,
+            output,
+        })
     }
 
     /// Runs the model on one `[1, 3, H, W]` tile; returns `[C, H, W]` as (channels, data).
     pub fn infer(&mut self, x: &Array4<f32>) -> Result<(usize, Vec<f32>)> {
-        let rt = |e: ort::Error| Error::new(ErrorClass::Runtime, format!("ONNX inference failed: {e}"));
+        let rt =
+            |e: ort::Error| Error::new(ErrorClass::Runtime, format!("ONNX inference failed: {e}"));
         let tensor = ort::value::TensorRef::from_array_view(x).map_err(rt)?;
         let outputs = self
             .session
             .run(ort::inputs![self.input.as_str() => tensor])
             .map_err(rt)?;
-        let (shape, data) = outputs[self.output.as_str()].try_extract_tensor::<f32>().map_err(rt)?;
+        let (shape, data) = outputs[self.output.as_str()]
+            .try_extract_tensor::<f32>()
+            .map_err(rt)?;
         let dims: Vec<i64> = shape.iter().copied().collect();
         let (h, w) = (x.shape()[2], x.shape()[3]);
         if dims.len() != 4 || dims[2] as usize != h || dims[3] as usize != w {
@@ -234,7 +261,10 @@ pub fn tile_starts(len: u32, tile: u32, overlap: u32) -> Vec<u32> {
         return vec![0];
     }
     let step = tile - overlap;
-    let mut v: Vec<u32> = (0..).map(|k| k * step).take_while(|&s| s + tile < len).collect();
+    let mut v: Vec<u32> = (0..)
+        .map(|k| k * step)
+        .take_while(|&s| s + tile < len)
+        .collect();
     v.push(len - tile);
     v.dedup();
     v
@@ -268,7 +298,12 @@ impl Stage for OnnxSegment {
                 let (channels, data) = self
                     .session
                     .lock()
-                    .map_err(|_| Error::new(ErrorClass::Runtime, "ONNX session poisoned by an earlier panic"))?
+                    .map_err(|_| {
+                        Error::new(
+                            ErrorClass::Runtime,
+                            "ONNX session poisoned by an earlier panic",
+                        )
+                    })?
                     .infer(&x)?;
                 if channels > 1 && lead_sum.is_empty() {
                     lead_sum = vec![vec![0f32; (w * h) as usize]; (channels - 1).min(N_LEADS)];
@@ -288,17 +323,27 @@ impl Stage for OnnxSegment {
             }
         }
         let to_u8 = |v: f32| (v.clamp(0.0, 1.0) * 255.0).round() as u8;
-        let prob: Vec<u8> = sum.iter().zip(&count).map(|(s, &c)| to_u8(s / c.max(1) as f32)).collect();
+        let prob: Vec<u8> = sum
+            .iter()
+            .zip(&count)
+            .map(|(s, &c)| to_u8(s / c.max(1) as f32))
+            .collect();
         let mask: Vec<u8> = if self.cfg.threshold > 0.0 {
             let t = to_u8(self.cfg.threshold);
             prob.iter().map(|&p| if p >= t { 255 } else { 0 }).collect()
         } else {
             prob.clone()
         };
-        let gray = |v: Vec<u8>| GrayImage::from_raw(w, h, v).ok_or_else(|| Error::stage("internal: mask size"));
+        let gray = |v: Vec<u8>| {
+            GrayImage::from_raw(w, h, v).ok_or_else(|| Error::stage("internal: mask size"))
+        };
         let mut trace_mask = TraceMask::new(gray(mask)?);
         for (k, ls) in lead_sum.into_iter().enumerate() {
-            let v = ls.iter().zip(&count).map(|(s, &c)| to_u8(s / c.max(1) as f32)).collect();
+            let v = ls
+                .iter()
+                .zip(&count)
+                .map(|(s, &c)| to_u8(s / c.max(1) as f32))
+                .collect();
             if let Some(lead) = Lead::from_index(k) {
                 trace_mask.lead_channels.push((lead, gray(v)?));
             }
@@ -329,7 +374,10 @@ mod tests {
             model_path: "/nonexistent/model.onnx".into(),
             ..Default::default()
         };
-        let err = cfg.build(&BuildContext::default()).err().expect("must fail");
+        let err = cfg
+            .build(&BuildContext::default())
+            .err()
+            .expect("must fail");
         assert_eq!(err.class, ErrorClass::Runtime);
         assert!(err.message.contains("not found"), "{}", err.message);
     }

@@ -39,7 +39,13 @@ fn tiny_model_gives_the_closed_form_probabilities_across_tiles() {
         return;
     }
     let (w, h) = (150u32, 97u32);
-    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x * 17 % 256) as u8, (y * 29 % 256) as u8, ((x + y) * 7 % 256) as u8]));
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([
+            (x * 17 % 256) as u8,
+            (y * 29 % 256) as u8,
+            ((x + y) * 7 % 256) as u8,
+        ])
+    });
     let cfg = OnnxSegmentConfig {
         model_path: tiny_model().display().to_string(),
         tile_size_px: 64,
@@ -48,21 +54,34 @@ fn tiny_model_gives_the_closed_form_probabilities_across_tiles() {
         threshold: 0.0,
         intra_threads: 1,
     };
-    let stage = cfg.build(&BuildContext::default()).unwrap_or_else(|e| panic!("{e}"));
+    let stage = cfg
+        .build(&BuildContext::default())
+        .unwrap_or_else(|e| panic!("{e}"));
     let page = PageImage::new(img.clone());
     let inputs = StageInputs::new().with("image", page);
-    let ctx = RunContext::new(InputSource::Image(Arc::new(PageImage::new(img.clone()))), "t", Arc::new(RunOptions::default()));
+    let ctx = RunContext::new(
+        InputSource::Image(Arc::new(PageImage::new(img.clone()))),
+        "t",
+        Arc::new(RunOptions::default()),
+    );
     let out = stage.run(&inputs, &ctx).unwrap_or_else(|e| panic!("{e}"));
-    let Some(Artifact::Mask(mask)) = out.get("") else { panic!("no mask") };
+    let Some(Artifact::Mask(mask)) = out.get("") else {
+        panic!("no mask")
+    };
     assert_eq!(mask.mask.dimensions(), (w, h));
     let mut worst = 0i32;
     for (x, y, p) in img.enumerate_pixels() {
         let got = mask.mask.get_pixel(x, y)[0] as i32;
         worst = worst.max((got - expected(*p) as i32).abs());
     }
-    assert!(worst <= 1, "largest difference from the closed form: {worst}/255");
+    assert!(
+        worst <= 1,
+        "largest difference from the closed form: {worst}/255"
+    );
     // the probability port carries the same map when no threshold is set
-    let Some(Artifact::Mask(prob)) = out.get("probability") else { panic!("no probability") };
+    let Some(Artifact::Mask(prob)) = out.get("probability") else {
+        panic!("no probability")
+    };
     assert_eq!(prob.mask, mask.mask);
 }
 
@@ -71,7 +90,13 @@ fn threshold_makes_a_binary_mask() {
     if !runtime_available() {
         return;
     }
-    let img = image::RgbImage::from_fn(80, 40, |x, _| if x < 40 { image::Rgb([20, 20, 20]) } else { image::Rgb([250, 240, 240]) });
+    let img = image::RgbImage::from_fn(80, 40, |x, _| {
+        if x < 40 {
+            image::Rgb([20, 20, 20])
+        } else {
+            image::Rgb([250, 240, 240])
+        }
+    });
     let cfg = OnnxSegmentConfig {
         model_path: tiny_model().display().to_string(),
         tile_size_px: 64,
@@ -80,11 +105,19 @@ fn threshold_makes_a_binary_mask() {
         threshold: 0.5,
         intra_threads: 1,
     };
-    let stage = cfg.build(&BuildContext::default()).unwrap_or_else(|e| panic!("{e}"));
+    let stage = cfg
+        .build(&BuildContext::default())
+        .unwrap_or_else(|e| panic!("{e}"));
     let inputs = StageInputs::new().with("image", PageImage::new(img.clone()));
-    let ctx = RunContext::new(InputSource::Image(Arc::new(PageImage::new(img))), "t", Arc::new(RunOptions::default()));
+    let ctx = RunContext::new(
+        InputSource::Image(Arc::new(PageImage::new(img))),
+        "t",
+        Arc::new(RunOptions::default()),
+    );
     let out = stage.run(&inputs, &ctx).unwrap_or_else(|e| panic!("{e}"));
-    let Some(Artifact::Mask(mask)) = out.get("") else { panic!("no mask") };
+    let Some(Artifact::Mask(mask)) = out.get("") else {
+        panic!("no mask")
+    };
     assert_eq!(mask.mask.get_pixel(10, 10)[0], 255, "dark ink is trace");
     assert_eq!(mask.mask.get_pixel(70, 10)[0], 0, "paper is background");
 }

@@ -35,7 +35,10 @@ fn registry_holds_the_default_pipeline_stages() {
         "write_page_csv",
         "write_overlay",
     ] {
-        assert!(names.contains(&expected), "stage `{expected}` is not registered; registry: {names:?}");
+        assert!(
+            names.contains(&expected),
+            "stage `{expected}` is not registered; registry: {names:?}"
+        );
     }
 }
 
@@ -56,7 +59,8 @@ fn every_shipped_config_passes_check() {
 
 #[test]
 fn the_embedded_default_is_the_shipped_default() {
-    let on_disk = std::fs::read_to_string(configs_dir().join("default.toml")).expect("default.toml");
+    let on_disk =
+        std::fs::read_to_string(configs_dir().join("default.toml")).expect("default.toml");
     assert_eq!(on_disk, ecgdig::configs::DEFAULT);
     let cfg = ecgdig::load_config(None, &[]).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(cfg.compiled.name, "default");

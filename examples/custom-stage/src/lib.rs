@@ -59,10 +59,14 @@ impl StageConfig for MedianSmoothConfig {
     }
 }
 
-register_stage!(MedianSmoothConfig, "median_smooth",
+register_stage!(
+    MedianSmoothConfig,
+    "median_smooth",
     summary = "Moving median over each lead (example stage from an outside crate).",
     params = [("width_samples", "window length in samples (odd)")],
-    example = "[stages.smooth]\ntype = \"median_smooth\"\ninputs = [\"signals\"]\nwidth_samples = 5\n");
+    example =
+        "[stages.smooth]\ntype = \"median_smooth\"\ninputs = [\"signals\"]\nwidth_samples = 5\n"
+);
 
 /// The runtime half: holds the half-width.
 struct MedianSmooth {
