@@ -15,12 +15,14 @@
 //!   its neighbour's wave that crosses into the panel);
 //! * columns skipped without ink (`skip_cost`), up to `max_skip_mm`.
 //!
-//! Each chosen run becomes one or two points: a short run (the pen width) its
+//! Each chosen run becomes one point: a short run (the pen width) its
 //! centre; a long run that is a local extremum of the path (the tip of a QRS
-//! wave) its far end, pulled back by half the pen width; a long monotone run
-//! (a steep stroke) its entry end at the column's left side and its exit end
-//! at the right side, so that the later per-sample interpolation follows the
-//! stroke inside the column.
+//! wave) its far end, pulled back by half the pen width (half-way to the
+//! centre when the tip is level with a neighbouring column); a long monotone
+//! run (a steep stroke) its centre, where the stroke crosses the column's
+//! centre. Placing tips on the column edge, or entry and exit points on both
+//! edges of a steep stroke, both measured worse on dev/clean (17.23 and
+//! 17.07 dB against 17.29 dB).
 //!
 //! ```
 //! # let toml = r#"
