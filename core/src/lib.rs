@@ -9,6 +9,7 @@ pub mod artifact;
 pub mod config;
 pub mod error;
 pub mod leads;
+pub mod output;
 pub mod page_csv;
 pub mod pipeline;
 pub mod record;

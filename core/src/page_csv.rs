@@ -31,24 +31,7 @@ pub fn to_string(s: &Signals) -> String {
     out
 }
 
-/// Writes a file atomically: a temporary file in the same folder, then a rename.
-/// A reader never sees a half-written file.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
-    match std::fs::rename(&tmp, path) {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
-        }
-    }
-}
+pub use crate::output::write_atomic;
 
 /// Writes signals as a page CSV, atomically.
 pub fn write(path: &Path, s: &Signals) -> io::Result<()> {

@@ -19,7 +19,7 @@
 //! ```
 
 use ab_glyph::{Font, FontRef, PxScale, ScaleFont};
-use ecgdig_core::page_csv::write_atomic;
+use ecgdig_core::output::write_output;
 use ecgdig_core::prelude::*;
 use image::{Rgb, RgbImage};
 use serde::{Deserialize, Serialize};
@@ -100,12 +100,7 @@ impl Stage for WriteOverlayConfig {
             image::ImageFormat::Png,
         )
         .map_err(|e| Error::new(ErrorClass::Output, format!("cannot encode overlay: {e}")))?;
-        write_atomic(&path, &bytes).map_err(|e| {
-            Error::new(
-                ErrorClass::Output,
-                format!("cannot write {}: {e}", path.display()),
-            )
-        })?;
+        write_output(&path, &bytes)?;
         Ok(StageOutputs::none())
     }
 }

@@ -15,6 +15,7 @@
 //! # ecgdig_core::config::check_stage_example(toml).unwrap();
 //! ```
 
+use ecgdig_core::output::write_output;
 use ecgdig_core::page_csv;
 use ecgdig_core::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -49,12 +50,7 @@ impl Stage for WritePageCsvConfig {
         let signals = inputs.signals("signals")?;
         if ctx.options.wants("csv") {
             if let Some(path) = ctx.output_path(".csv") {
-                page_csv::write(&path, &signals).map_err(|e| {
-                    Error::new(
-                        ErrorClass::Output,
-                        format!("cannot write {}: {e}", path.display()),
-                    )
-                })?;
+                write_output(&path, page_csv::to_string(&signals).as_bytes())?;
             }
         }
         Ok(StageOutputs::none())

@@ -33,7 +33,7 @@
 //! # ecgdig_core::config::check_stage_example(toml).unwrap();
 //! ```
 
-use ecgdig_core::page_csv::write_atomic;
+use ecgdig_core::output::write_output;
 use ecgdig_core::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -168,12 +168,7 @@ impl Stage for WriteJsonConfig {
             serde_json::to_string(&doc)
         }
         .map_err(|e| Error::new(ErrorClass::Output, format!("cannot encode JSON: {e}")))?;
-        write_atomic(&path, text.as_bytes()).map_err(|e| {
-            Error::new(
-                ErrorClass::Output,
-                format!("cannot write {}: {e}", path.display()),
-            )
-        })?;
+        write_output(&path, text.as_bytes())?;
         Ok(StageOutputs::none())
     }
 }

@@ -23,7 +23,7 @@
 //! # ecgdig_core::config::check_stage_example(toml).unwrap();
 //! ```
 
-use ecgdig_core::page_csv::write_atomic;
+use ecgdig_core::output::write_output;
 use ecgdig_core::prelude::*;
 use plotters::prelude::*;
 use plotters::style::{register_font, FontStyle};
@@ -233,12 +233,7 @@ impl Stage for WritePlotConfig {
         let mut png = Vec::new();
         img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
             .map_err(|e| Error::new(ErrorClass::Output, format!("cannot encode PNG: {e}")))?;
-        write_atomic(&path, &png).map_err(|e| {
-            Error::new(
-                ErrorClass::Output,
-                format!("cannot write {}: {e}", path.display()),
-            )
-        })?;
+        write_output(&path, &png)?;
         Ok(StageOutputs::none())
     }
 }
