@@ -185,7 +185,13 @@ impl TraceViterbiConfig {
             .iter()
             .enumerate()
             .map(|(i, p)| {
-                let (points, confidence) = self.trace_panel(mask, p, grid, &mut runs_buf);
+                // a separator bar stands at the right end only where another
+                // panel follows in the same row; a row's last panel has none
+                let followed = layout
+                    .panels
+                    .iter()
+                    .any(|q| q.row == p.row && q.col > p.col);
+                let (points, confidence) = self.trace_panel(mask, p, grid, followed, &mut runs_buf);
                 Trace {
                     panel: i,
                     lead: p.lead,
@@ -202,6 +208,7 @@ impl TraceViterbiConfig {
         mask: &image::GrayImage,
         p: &Panel,
         grid: &GridInfo,
+        guard_right_end: bool,
         cols: &mut Vec<Vec<Run>>,
     ) -> (Vec<[f32; 2]>, f32) {
         let (w, h) = (mask.width() as i64, mask.height() as i64);
@@ -260,7 +267,11 @@ impl TraceViterbiConfig {
             }
             // the calibration pulse's falling edge and lead separator bars
             // stand at a panel's ends: long runs there are not the trace
-            let edge = ci.min(ncol - 1 - ci) as f32;
+            let edge = if guard_right_end {
+                ci.min(ncol - 1 - ci)
+            } else {
+                ci
+            } as f32;
             if edge < self.edge_guard_mm * grid.px_per_mm_x {
                 let max_len = 1.5 * grid.px_per_mm_y;
                 runs.retain(|r| ((r.y1 - r.y0 + 1) as f32) < max_len);
@@ -471,5 +482,53 @@ mod tests {
             .iter()
             .filter(|p| p[0] > 60.0 && p[0] < 70.0)
             .all(|p| p[1] < 55.0));
+    }
+
+    #[test]
+    fn a_tall_stroke_at_a_rows_end_is_kept_but_a_separator_is_not() {
+        // two panels in one row, baseline y=50; a separator-like bar at the
+        // end of the first panel (x=98) and a QRS downstroke at the very end
+        // of the row (x=198), both from y=20 to y=51
+        let mut m = GrayImage::new(200, 100);
+        for x in 0..200u32 {
+            let (a, b) = if x == 98 || x == 198 {
+                (20, 51)
+            } else {
+                (50, 51)
+            };
+            for yy in a..=b {
+                m.put_pixel(x, yy, Luma([255]));
+            }
+        }
+        let grid = GridInfo::from_dpi(101.6, ScaleSource::Grid); // 4 px/mm
+        let first = panel(0.0, 99.0, 0.0, 99.0, 50.0);
+        let second = Panel {
+            col: 1,
+            ..panel(100.0, 199.0, 0.0, 99.0, 50.0)
+        };
+        let layout = Layout {
+            kind: LayoutKind::Other,
+            page_seconds: 10.0,
+            row_baselines: vec![50.0],
+            panels: vec![first, second],
+        };
+        let t = TraceViterbiConfig::default().trace_all(&m, &layout, &grid);
+        let top = |i: usize| {
+            t.traces[i]
+                .points
+                .iter()
+                .map(|p| p[1])
+                .fold(f32::MAX, f32::min)
+        };
+        assert!(
+            top(0) > 45.0,
+            "the separator bar was followed: top {}",
+            top(0)
+        );
+        assert!(
+            top(1) < 30.0,
+            "the stroke at the row's end was dropped: top {}",
+            top(1)
+        );
     }
 }
