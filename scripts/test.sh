@@ -9,4 +9,9 @@ cd "$(dirname "$0")/.."
 scripts/setup-python.sh
 eval "$(scripts/setup-onnxruntime.sh --export)"
 export PATH="$PWD/.venv/bin:$PATH"
-cargo test --workspace "$@"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set -o pipefail
+cargo test --workspace "$@" 2>&1 | tee "$log"
+# one closing line with the totals over every test binary and doctest run
+awk '/^test result:/ { p += $4; f += $6; s += $8 } END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
