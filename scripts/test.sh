@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command: sets up what the tests need (a Python venv with
 # numpy + wfdb for cross-checks, ONNX Runtime for the segmenter), then runs
-# every test of the workspace. Extra arguments go to `cargo test`.
+# every test of the workspace; with arguments, `cargo test <arguments>` instead.
 #   scripts/test.sh
 #   scripts/test.sh -p ecgdig-core
 set -euo pipefail
@@ -12,6 +12,7 @@ export PATH="$PWD/.venv/bin:$PATH"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set -o pipefail
-cargo test --workspace "$@" 2>&1 | tee "$log"
+if [ "$#" -eq 0 ]; then set -- --workspace; fi
+cargo test "$@" 2>&1 | tee "$log"
 # one closing line with the totals over every test binary and doctest run
 awk '/^test result:/ { p += $4; f += $6; s += $8 } END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
