@@ -64,6 +64,13 @@ impl Error {
     pub fn not_ecg(message: impl Into<String>) -> Self {
         Self::new(ErrorClass::NotEcg, message)
     }
+    /// An I/O failure reading an input file, naming the file.
+    pub fn cannot_read(path: &std::path::Path, e: impl fmt::Display) -> Self {
+        Self::new(
+            ErrorClass::Io,
+            format!("cannot read {}: {e}", path.display()),
+        )
+    }
     /// Adds an outer context line.
     pub fn context(mut self, ctx: impl Into<String>) -> Self {
         self.context.push(ctx.into());

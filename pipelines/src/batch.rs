@@ -466,10 +466,7 @@ fn process_file(
     let n = match std::fs::File::open(path).and_then(|mut f| read_up_to(&mut f, &mut head)) {
         Ok(n) => n,
         Err(e) => {
-            let err = Error::new(
-                ErrorClass::Io,
-                format!("cannot read {}: {e}", path.display()),
-            );
+            let err = Error::cannot_read(path, e);
             emit(single(Status::Failed(err)));
             return;
         }
@@ -485,10 +482,7 @@ fn process_file(
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => {
-            let err = Error::new(
-                ErrorClass::Io,
-                format!("cannot read {}: {e}", path.display()),
-            );
+            let err = Error::cannot_read(path, e);
             emit(single(Status::Failed(err)));
             return;
         }

@@ -111,9 +111,7 @@ impl Stage for LoadImageConfig {
         let page = match &ctx.input {
             InputSource::Image(img) => img.clone(),
             InputSource::Path(p) => {
-                let bytes = std::fs::read(p).map_err(|e| {
-                    Error::new(ErrorClass::Io, format!("cannot read {}: {e}", p.display()))
-                })?;
+                let bytes = std::fs::read(p).map_err(|e| Error::cannot_read(p, e))?;
                 Arc::new(decode(&bytes, self)?)
             }
         };

@@ -167,11 +167,22 @@ pub fn sample_pdf(n_pages: usize, w_pt: f32, h_pt: f32) -> Vec<u8> {
             content.len()
         ));
     }
+    let objs: Vec<Vec<u8>> = objs.into_iter().map(String::into_bytes).collect();
+    assemble_pdf(&objs)
+}
+
+/// Lays out numbered objects (`1 0 obj` … in order, object 1 the catalog)
+/// with a cross-reference table and trailer: a minimal valid PDF file (for
+/// tests and examples).
+#[doc(hidden)]
+pub fn assemble_pdf(objs: &[Vec<u8>]) -> Vec<u8> {
     let mut out = b"%PDF-1.4\n".to_vec();
-    let mut offsets = Vec::new();
+    let mut offsets = Vec::with_capacity(objs.len());
     for (i, o) in objs.iter().enumerate() {
         offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+        out.extend_from_slice(o);
+        out.extend_from_slice(b"\nendobj\n");
     }
     let xref = out.len();
     out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objs.len() + 1).as_bytes());
