@@ -31,11 +31,9 @@ pub fn to_string(s: &Signals) -> String {
     out
 }
 
-pub use crate::output::write_atomic;
-
 /// Writes signals as a page CSV, atomically.
 pub fn write(path: &Path, s: &Signals) -> io::Result<()> {
-    write_atomic(path, to_string(s).as_bytes())
+    crate::output::write_atomic(path, to_string(s).as_bytes())
 }
 
 /// Parses page-CSV text. Columns are matched by header name (any order,
@@ -132,6 +130,7 @@ mod tests {
 
     #[test]
     fn atomic_write_leaves_no_temp_file() {
+        use crate::output::write_atomic;
         let dir = std::env::temp_dir().join(format!("ecgdig-atomic-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let p = dir.join("a.csv");

@@ -11,7 +11,7 @@
 //! * [`BatchReport`] counts what happened and writes `failures.csv`.
 
 use crate::Digitizer;
-use ecgdig_core::page_csv::write_atomic;
+use ecgdig_core::output::write_atomic;
 use ecgdig_core::prelude::*;
 use ecgdig_stages::input::{sniff, DecodeLimits, DocKind, Document};
 use ecgdig_stages::load::LoadImageConfig;

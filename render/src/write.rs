@@ -51,7 +51,7 @@ fn save_png(
         PngEncoder::new_with_quality(&mut buf, CompressionType::Level(6), FilterType::Adaptive);
     enc.write_image(data, w, h, color)
         .map_err(|e| out_err(p, e))?;
-    page_csv::write_atomic(p, &buf).map_err(|e| out_err(p, e))
+    ecgdig_core::output::write_atomic(p, &buf).map_err(|e| out_err(p, e))
 }
 
 /// Writes the record CSV `<dir>/<rec>.csv`.
@@ -92,7 +92,7 @@ pub fn write_page_files(
     let img_path = match &page.jpeg {
         Some(bytes) => {
             let p = dir.join(format!("{stem}.jpg"));
-            page_csv::write_atomic(&p, bytes).map_err(|e| out_err(&p, e))?;
+            ecgdig_core::output::write_atomic(&p, bytes).map_err(|e| out_err(&p, e))?;
             p
         }
         None => {
@@ -114,7 +114,7 @@ pub fn write_page_files(
         ExtendedColorType::L8,
     )?;
     let json = dir.join(format!("{stem}.json"));
-    page_csv::write_atomic(&json, page.truth.to_json().as_bytes())
+    ecgdig_core::output::write_atomic(&json, page.truth.to_json().as_bytes())
         .map_err(|e| out_err(&json, e))?;
     Ok(img_path)
 }

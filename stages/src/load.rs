@@ -164,16 +164,11 @@ pub fn decode(bytes: &[u8], cfg: &LoadImageConfig) -> Result<PageImage> {
     let decoder = reader.into_decoder().map_err(|e| classify(e, cfg))?;
     let (w, h) = decoder.dimensions();
     input::check_dimensions(w as u64, h as u64, &limits)?;
-    let dpi = decoder_dpi(bytes);
+    let dpi = input::dpi::file_dpi(bytes);
     let img = image::DynamicImage::from_decoder(decoder).map_err(|e| classify(e, cfg))?;
     let mut page = PageImage::new(input::to_rgb_on_white(img));
     page.dpi = dpi;
     Ok(page)
-}
-
-/// Resolution from the file's metadata (the `image` decoders do not expose it).
-fn decoder_dpi(bytes: &[u8]) -> Option<f32> {
-    input::dpi::file_dpi(bytes)
 }
 
 fn classify(e: image::ImageError, cfg: &LoadImageConfig) -> Error {

@@ -12,7 +12,7 @@
 //! and stores NaN (an unplotted sample) as the invalid value -32768.
 
 use ecgdig_core::leads::Lead;
-use ecgdig_core::page_csv::write_atomic;
+use ecgdig_core::output::write_atomic;
 use ecgdig_core::record::Record;
 use std::path::{Path, PathBuf};
 

@@ -12,7 +12,7 @@
 use anyhow::Context as _;
 use ecgdig::batch::{collect_inputs, run_batch, BatchOptions, CollectOptions};
 use ecgdig::{Digitizer, DigitizerOptions};
-use ecgdig_core::page_csv::write_atomic;
+use ecgdig_core::output::write_atomic;
 use ecgdig_core::prelude::RunOptions;
 use ecgdig_eval::metric::{self, KAGGLE_CAP};
 use ecgdig_eval::report::{self, AblationRow};

@@ -164,7 +164,7 @@ pub fn run(args: DigitizeArgs) -> anyhow::Result<ExitCode> {
         d.pipeline.hash(),
         d.pipeline.resolved_toml()
     );
-    ecgdig_core::page_csv::write_atomic(
+    ecgdig_core::output::write_atomic(
         &args.output.join("pipeline.resolved.toml"),
         resolved.as_bytes(),
     )?;

@@ -64,7 +64,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(path) = &args.json {
         let text = serde_json::to_string_pretty(&report::to_json(&scores, &summary))?;
-        ecgdig_core::page_csv::write_atomic(path, text.as_bytes())
+        ecgdig_core::output::write_atomic(path, text.as_bytes())
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     println!("{}", report::summary_line(&summary));

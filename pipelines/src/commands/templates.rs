@@ -103,7 +103,7 @@ fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create folder {}", dir.display()))?;
     }
-    ecgdig_core::page_csv::write_atomic(&args.output, json.as_bytes())
+    ecgdig_core::output::write_atomic(&args.output, json.as_bytes())
         .with_context(|| format!("cannot write {}", args.output.display()))?;
     let t = &file.templates;
     let leads = t.leads.iter().flatten().count();
