@@ -59,8 +59,19 @@ pub fn resample_linear(x: &[f32], n: usize) -> Vec<f32> {
     if n == 1 {
         return vec![x[0]];
     }
-    let scale = (x.len() - 1) as f32 / (n - 1) as f32;
-    (0..n).map(|i| sample_at(x, i as f32 * scale)).collect()
+    // Positions in f64 so that rounding cannot move the ends: the last
+    // output sample is the last input sample exactly.
+    let last = x.len() - 1;
+    let scale = last as f64 / (n - 1) as f64;
+    (0..n)
+        .map(|i| {
+            if i == n - 1 {
+                x[last]
+            } else {
+                sample_at(x, (i as f64 * scale) as f32)
+            }
+        })
+        .collect()
 }
 
 /// Resamples a signal from rate `fs_in` to `fs_out` over the same duration
@@ -88,6 +99,20 @@ pub fn quantile(x: &[f32], q: f32) -> Option<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn resample_linear_ends_on_the_last_sample_exactly() {
+        // A step at the very end: any rounding of the final position below
+        // `len - 1` would blend in the previous sample.
+        for len in [3usize, 97, 251, 399] {
+            let mut x = vec![0.0f32; len];
+            x[len - 1] = 4.9;
+            for n in [2usize, 333, 777, 998, 999] {
+                let y = resample_linear(&x, n);
+                assert_eq!(y[n - 1], 4.9, "len {len}, n {n}");
+            }
+        }
+    }
 
     #[test]
     fn fill_gaps_interpolates_and_holds_edges() {
