@@ -9,6 +9,9 @@ cd "$(dirname "$0")/.."
 scripts/setup-python.sh
 eval "$(scripts/setup-onnxruntime.sh --export)"
 export PATH="$PWD/.venv/bin:$PATH"
+# CI explores a fixed slice of the property tests' input space, so a run's
+# verdict is reproducible; locally every run draws new cases.
+if [ "${CI:-}" = true ]; then export PROPTEST_RNG_SEED="${PROPTEST_RNG_SEED:-20261125}"; fi
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set -o pipefail
