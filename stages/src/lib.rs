@@ -24,6 +24,7 @@ pub mod segment;
 pub mod signals;
 pub mod templates;
 pub mod trace;
+pub mod trace_fit;
 pub mod write_csv;
 pub mod write_json;
 pub mod write_plot;
