@@ -62,6 +62,9 @@ pub struct TraceViterbiConfig {
     pub weak_ink_cost: f32,
     /// Cost per mm of distance from the panel's baseline.
     pub baseline_cost_per_mm: f32,
+    /// Cost per mm of distance from the baseline, absolute (small: it
+    /// must stay under `skip_cost` for the tallest waves).
+    pub far_cost_per_mm: f32,
     /// Cost per column skipped without ink.
     pub skip_cost: f32,
     /// Longest stretch without ink bridged, mm.
@@ -99,6 +102,7 @@ impl Default for TraceViterbiConfig {
             jump_cost_per_mm: 2.0,
             weak_ink_cost: 1.0,
             baseline_cost_per_mm: 0.02,
+            far_cost_per_mm: 0.01,
             skip_cost: 0.6,
             max_skip_mm: 2.0,
             max_runs_per_column: 12,
@@ -158,6 +162,10 @@ register_stage!(
         (
             "baseline_cost_per_mm",
             "cost per mm of distance from the panel's baseline (tie breaker between rows)"
+        ),
+        (
+            "far_cost_per_mm",
+            "cost per mm from the baseline, absolute (small: under skip_cost for the tallest waves)"
         ),
         ("skip_cost", "cost per column bridged without ink"),
         ("max_skip_mm", "longest stretch without ink that is bridged, mm"),
@@ -348,9 +356,13 @@ impl TraceViterbiConfig {
         let ppy = grid.px_per_mm_y.max(0.5);
         let max_skip = ((self.max_skip_mm * grid.px_per_mm_x).round() as usize).max(1);
         // Viterbi with look-back over skipped columns
-        let node_cost = |r: &Run| -> f32 {
+        // the baseline cost only ranks a column's runs against each other:
+        // measured from the column's nearest run, so a tall wave's only run
+        // costs no more than a run on the baseline (else skipping it wins)
+        let node_cost = |r: &Run, nearest: f32| -> f32 {
             self.weak_ink_cost * (1.0 - r.strength)
-                + self.baseline_cost_per_mm * (r.yc - p.baseline_y).abs() / ppy
+                + self.baseline_cost_per_mm * ((r.yc - p.baseline_y).abs() - nearest) / ppy
+                + self.far_cost_per_mm * (r.yc - p.baseline_y).abs() / ppy
         };
         let jump = |a: &Run, b: &Run| -> f32 {
             let gap = if b.y0 > a.y1 {
@@ -370,6 +382,10 @@ impl TraceViterbiConfig {
         for ci in 0..ncol {
             let mut cc = Vec::with_capacity(cols[ci].len());
             let mut bb = Vec::with_capacity(cols[ci].len());
+            let nearest = cols[ci]
+                .iter()
+                .map(|r| (r.yc - p.baseline_y).abs())
+                .fold(f32::INFINITY, f32::min);
             for r in &cols[ci] {
                 // start here: skipping the columns before
                 let mut best = (self.skip_cost * ci as f32, (NONE, NONE));
@@ -383,7 +399,7 @@ impl TraceViterbiConfig {
                         }
                     }
                 }
-                cc.push(best.0 + node_cost(r));
+                cc.push(best.0 + node_cost(r, nearest));
                 bb.push(best.1);
             }
             cost.push(cc);
