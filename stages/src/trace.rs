@@ -71,8 +71,8 @@ pub struct TraceViterbiConfig {
     pub max_skip_mm: f32,
     /// Most candidate runs kept per column (the strongest).
     pub max_runs_per_column: usize,
-    /// Near a panel's ends (mm) tall runs are taken for pulse edges or
-    /// separator bars and ignored.
+    /// Near a panel's ends (mm), tall runs repeated unchanged in the next
+    /// column (pulse edges, separator bars: vertical lines) are ignored.
     pub edge_guard_mm: f32,
     /// Breaks up to this long (mm) inside a column's ink are bridged.
     pub merge_gap_mm: f32,
@@ -175,7 +175,7 @@ register_stage!(
         ),
         (
             "edge_guard_mm",
-            "near a panel's ends (mm) tall runs are taken for pulse edges or separator bars and ignored"
+            "near a panel's ends (mm), tall runs repeated unchanged in the next column (pulse edges, separator bars) are ignored"
         ),
         (
             "merge_gap_mm",
@@ -331,17 +331,43 @@ impl TraceViterbiConfig {
                 });
                 next_y = y;
             }
-            // the calibration pulse's falling edge and lead separator bars
-            // stand at a panel's ends: long runs there are not the trace
+        }
+        // The calibration pulse's falling edge and lead separator bars stand
+        // at a panel's ends. They are vertical lines: a tall run repeated,
+        // same top and bottom, in the next column; a steep wave's runs shift
+        // from column to column. Those runs are not the trace.
+        let guard_px = self.edge_guard_mm * grid.px_per_mm_x;
+        let tall = 1.5 * grid.px_per_mm_y;
+        let in_guard = |ci: usize| -> bool {
             let edge = if guard_right_end {
                 ci.min(ncol - 1 - ci)
             } else {
                 ci
-            } as f32;
-            if edge < self.edge_guard_mm * grid.px_per_mm_x {
-                let max_len = 1.5 * grid.px_per_mm_y;
-                runs.retain(|r| ((r.y1 - r.y0 + 1) as f32) < max_len);
+            };
+            (edge as f32) < guard_px
+        };
+        let is_tall = |r: &Run| ((r.y1 - r.y0 + 1) as f32) >= tall;
+        let tol = (0.4 * grid.px_per_mm_y).round().max(2.0) as u32;
+        let same_line = |a: &Run, b: &Run| a.y0.abs_diff(b.y0) <= tol && a.y1.abs_diff(b.y1) <= tol;
+        let mut bars: Vec<(usize, usize)> = Vec::new();
+        for ci in (0..ncol).filter(|&ci| in_guard(ci)) {
+            for (k, r) in cols[ci].iter().enumerate() {
+                if !is_tall(r) {
+                    continue;
+                }
+                let repeated = [ci.wrapping_sub(1), ci + 1]
+                    .into_iter()
+                    .filter(|&n| n < ncol)
+                    .any(|n| cols[n].iter().any(|q| is_tall(q) && same_line(q, r)));
+                if repeated {
+                    bars.push((ci, k));
+                }
             }
+        }
+        for &(ci, k) in bars.iter().rev() {
+            cols[ci].remove(k);
+        }
+        for runs in cols.iter_mut().take(ncol) {
             if runs.len() > self.max_runs_per_column {
                 runs.sort_by(|a, b| {
                     let la = (a.y1 - a.y0 + 1) as f32 * a.strength;
@@ -634,16 +660,19 @@ mod tests {
     }
 
     #[test]
-    fn a_tall_stroke_at_a_rows_end_is_kept_but_a_separator_is_not() {
-        // two panels in one row, baseline y=50; a separator-like bar at the
-        // end of the first panel (x=98) and a QRS downstroke at the very end
-        // of the row (x=198), both from y=20 to y=51
+    fn strokes_at_panel_ends_are_kept_but_a_separator_is_not() {
+        // two panels in one row, baseline y=50; a separator bar, 3 px wide,
+        // at the end of the first panel (x=96..98) and a QRS downstroke at
+        // the very end of the row (x=198), both from y=20 to y=51; a QRS
+        // spike just after the separator, at the second panel's start
         let mut m = GrayImage::new(200, 100);
         for x in 0..200u32 {
-            let (a, b) = if x == 98 || x == 198 {
-                (20, 51)
-            } else {
-                (50, 51)
+            let (a, b) = match x {
+                96..=98 | 198 => (20, 51),
+                101 => (30, 51),
+                102 => (15, 35),
+                103 => (15, 51),
+                _ => (50, 51),
             };
             for yy in a..=b {
                 m.put_pixel(x, yy, Luma([255]));
@@ -674,10 +703,25 @@ mod tests {
             "the separator bar was followed: top {}",
             top(0)
         );
+        let end_top = t.traces[1]
+            .points
+            .iter()
+            .filter(|p| p[0] > 190.0)
+            .map(|p| p[1])
+            .fold(f32::MAX, f32::min);
         assert!(
-            top(1) < 30.0,
-            "the stroke at the row's end was dropped: top {}",
-            top(1)
+            end_top < 30.0,
+            "the stroke at the row's end was dropped: top {end_top}"
+        );
+        let start_top = t.traces[1]
+            .points
+            .iter()
+            .filter(|p| p[0] < 110.0)
+            .map(|p| p[1])
+            .fold(f32::MAX, f32::min);
+        assert!(
+            start_top < 22.0,
+            "the spike after the separator was dropped: top {start_top}"
         );
     }
 }

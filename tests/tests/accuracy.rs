@@ -95,9 +95,9 @@ fn shipped_sample_digitizes_to_real_signals() {
     );
 }
 
-// Measured 2026-11-25 (default pipeline, polyline fit, relative baseline
-// cost): sample 22.04 dB; clean subset 22.67 dB; distorted subset 14.93 dB;
-// bw subset 8.58 dB.
+// Measured 2026-11-25 (default pipeline: polyline fit, relative baseline
+// cost, separator-bar detection): sample 21.97 dB; clean subset 22.80 dB;
+// distorted subset 15.24 dB; bw subset 8.26 dB.
 const SAMPLE_FLOOR_DB: f64 = 21.3;
 const CLEAN_FLOOR_DB: f64 = 21.8;
 const DISTORTED_FLOOR_DB: f64 = 14.3;
