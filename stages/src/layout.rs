@@ -239,6 +239,26 @@ impl LayoutDetectConfig {
                 keep
             });
         }
+        // rows without a pulse crowded between rows with one (ruled lines,
+        // a neighbour's tall waves) are not rows either: real rows keep the
+        // spacing of the pulsed ones
+        if starts.len() >= 3 {
+            let pulsed: Vec<f32> = rows
+                .iter()
+                .filter(|r| r.pulse.is_some())
+                .map(|r| r.baseline_y)
+                .collect();
+            let gaps: Vec<f32> = pulsed.windows(2).map(|p| p[1] - p[0]).collect();
+            let spacing = imaging::median(&gaps);
+            if spacing.is_finite() && spacing > 0.0 {
+                rows.retain(|r| {
+                    r.pulse.is_some()
+                        || pulsed
+                            .iter()
+                            .all(|&b| (b - r.baseline_y).abs() > 0.6 * spacing)
+                });
+            }
+        }
         if starts.len() * 2 > rows.len() {
             let med = imaging::median(&starts);
             for r in rows.iter_mut().filter(|r| r.pulse.is_none()) {
@@ -624,6 +644,27 @@ pub(crate) mod tests {
             }
         }
         (img, baselines, x_start)
+    }
+
+    #[test]
+    fn a_wavy_line_crowded_between_pulsed_rows_is_not_a_row() {
+        let ppmm = 4.0;
+        let (mut mask, baselines, _) = synthetic_mask(4, ppmm);
+        // a wavy line without a pulse 8 mm under the second row (spacing
+        // 30 mm), as dark grid lines or text leave on black-and-white pages
+        let y0 = baselines[1] + 8.0 * ppmm;
+        for x in (20.0 * ppmm) as u32..(260.0 * ppmm) as u32 {
+            let y = y0 + 2.0 * ppmm * ((x as f32 / (3.0 * ppmm)).sin());
+            for dy in 0..2 {
+                mask.put_pixel(x, y as u32 + dy, Luma([255]));
+            }
+        }
+        let grid = GridInfo::from_dpi(ppmm * 25.4, ScaleSource::Grid);
+        let layout = LayoutDetectConfig::default()
+            .detect(&mask, &grid, 10.0)
+            .unwrap();
+        assert_eq!(layout.row_baselines.len(), 4, "{:?}", layout.row_baselines);
+        assert_eq!(layout.kind, LayoutKind::ThreeByFourRhythm);
     }
 
     #[test]
