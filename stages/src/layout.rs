@@ -232,9 +232,26 @@ impl LayoutDetectConfig {
         if starts.len() >= 3 && starts.len() * 3 >= rows.len() * 2 {
             let first = rows.iter().position(|r| r.pulse.is_some()).unwrap_or(0);
             let last = rows.iter().rposition(|r| r.pulse.is_some()).unwrap_or(0);
+            // ...unless the row ends where the pulsed rows end and stands
+            // one row spacing beyond them: a noisy rhythm strip whose
+            // pulse was missed
+            let pulsed: Vec<&Row> = rows.iter().filter(|r| r.pulse.is_some()).collect();
+            let end = imaging::median(&pulsed.iter().map(|r| r.ink_x1).collect::<Vec<_>>());
+            let gaps: Vec<f32> = pulsed
+                .windows(2)
+                .map(|p| p[1].baseline_y - p[0].baseline_y)
+                .collect();
+            let spacing = imaging::median(&gaps);
+            let (top, bottom) = (rows[first].baseline_y, rows[last].baseline_y);
+            let continues = |r: &Row| {
+                let d = (r.baseline_y - top)
+                    .abs()
+                    .min((r.baseline_y - bottom).abs());
+                (r.ink_x1 - end).abs() < 2.0 * ppx && d > 0.7 * spacing && d < 1.4 * spacing
+            };
             let mut i = 0;
             rows.retain(|r| {
-                let keep = r.pulse.is_some() || (i > first && i < last);
+                let keep = r.pulse.is_some() || (i > first && i < last) || continues(r);
                 i += 1;
                 keep
             });
@@ -663,6 +680,29 @@ pub(crate) mod tests {
         let layout = LayoutDetectConfig::default()
             .detect(&mask, &grid, 10.0)
             .unwrap();
+        assert_eq!(layout.row_baselines.len(), 4, "{:?}", layout.row_baselines);
+        assert_eq!(layout.kind, LayoutKind::ThreeByFourRhythm);
+    }
+
+    #[test]
+    fn a_rhythm_strip_whose_pulse_is_missed_is_still_a_row() {
+        let ppmm = 4.0;
+        let (mut mask, baselines, x_start) = synthetic_mask(4, ppmm);
+        // rub out the last row's pulse
+        let b = baselines[3];
+        for x in 0..(x_start + 1.0) as u32 {
+            for y in (b - 12.0 * ppmm) as u32..=(b + 1.0) as u32 {
+                mask.put_pixel(x, y, Luma([0]));
+            }
+        }
+        let grid = GridInfo::from_dpi(ppmm * 25.4, ScaleSource::Grid);
+        // the synthetic trace waves less than a real one: without its pulse
+        // the row needs a lower waviness bar
+        let config = LayoutDetectConfig {
+            min_waviness: 0.5,
+            ..LayoutDetectConfig::default()
+        };
+        let layout = config.detect(&mask, &grid, 10.0).unwrap();
         assert_eq!(layout.row_baselines.len(), 4, "{:?}", layout.row_baselines);
         assert_eq!(layout.kind, LayoutKind::ThreeByFourRhythm);
     }
