@@ -1,6 +1,7 @@
 """Renders the training and validation pages for the learned segmenter.
 
     training/.venv/bin/python training/make_dataset.py [--train 240] [--val 24]
+        [--extras] [--flat 0]
         [--out training/runs/data] [--bin target/release/ecgdig]
 
 Every page is one `ecgdig render` call with a fixed seed (page index based),
@@ -51,7 +52,7 @@ def training_records(shared):
     return keep
 
 
-def page_args(i, rng, records):
+def page_args(i, rng, records, extras=False):
     """The render arguments of page `i` (rng seeded per page)."""
     args = ["--seed", str(1000 + i)]
     if rng.random() < 0.5 or not records:
@@ -67,11 +68,18 @@ def page_args(i, rng, records):
             args += ["--perspective", f"{rng.uniform(0.0, 0.03):.4f}"]
         if rng.random() < 0.3:
             args += ["--shadows"]
+        if extras and rng.random() < 0.4:
+            # dark grids: flat trace segments then look like grid lines
+            args += ["--grid-color", rng.choice(["black", "grey"])]
+        if extras and rng.random() < 0.5:
+            args += ["--line-width", f"{rng.uniform(0.2, 0.35):.2f}"]
     elif style == "bw":
         args += ["--preset", "bw", "--dpi", str(rng.choice([100, 100, 100, 120, 150, 200]))]
         args += ["--jpeg", str(rng.randint(55, 95))]
         if rng.random() < 0.3:
             args += ["--perspective", f"{rng.uniform(0.0, 0.03):.4f}"]
+        if extras and rng.random() < 0.5:
+            args += ["--line-width", f"{rng.uniform(0.25, 0.45):.2f}"]
     elif style == "clean":
         args += ["--preset", "clean", "--dpi", str(rng.randint(100, 300))]
         args += ["--grid-color", rng.choice(COLORS), "--grid-style", rng.choice(STYLES)]
@@ -150,10 +158,53 @@ def extra_ink(truth, size):
     return np.array(img)
 
 
-def render_one(binary, out_dir, args):
+def flatten_source(binary, tmp, args, rng):
+    """Renders `args` once to get its signals as CSV, flattens some of them
+    (whole leads at 0 mV, as from a detached electrode, and windows held at a
+    constant), and returns `args` with the source swapped for that CSV.
+    Without this the net takes a perfectly straight trace for a grid line."""
+    src = tmp + ".src"
+    shutil.rmtree(src, ignore_errors=True)
+    os.makedirs(src)
+    subprocess.run([binary, "render", "-o", src] + args, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    truth = json.load(open(glob.glob(os.path.join(src, "*-0.json"))[0]))
+    csvs = [f for f in glob.glob(os.path.join(src, "*.csv"))]
+    header = open(csvs[0]).readline().strip().split(",")
+    x = np.genfromtxt(csvs[0], delimiter=",", skip_header=1)
+    fs = truth["sampling_frequency"]
+    n_leads = x.shape[1]
+    for li in rng.sample(range(n_leads), rng.randint(1, 4)):
+        x[:, li] = 0.0
+    for li in rng.sample(range(n_leads), rng.randint(1, 4)):
+        a = rng.randrange(max(1, len(x) - int(fs)))
+        b = min(len(x), a + int(fs * rng.uniform(0.5, 3.0)))
+        x[a:b, li] = x[a, li] if np.isfinite(x[a, li]) else 0.0
+    out = os.path.join(tmp + ".flat", "flat.csv")
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    np.savetxt(out, x, delimiter=",", fmt="%.4f", header=",".join(header), comments="")
+    shutil.rmtree(src)
+    new = []
+    skip = 0
+    for k, v in enumerate(args):
+        if skip:
+            skip -= 1
+            continue
+        if v == "--synthetic":
+            continue
+        if v in ("--record", "--name"):
+            skip = 1
+            continue
+        new.append(v)
+    return new + ["--record", out, "--fs", str(fs)]
+
+
+def render_one(binary, out_dir, args, flat_rng=None):
     tmp = out_dir + ".tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(tmp)
+    if flat_rng is not None:
+        args = flatten_source(binary, tmp, args, flat_rng)
     subprocess.run([binary, "render", "-o", tmp] + args, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     imgs = [f for f in os.listdir(tmp)
@@ -172,26 +223,32 @@ def render_one(binary, out_dir, args):
     with open(os.path.join(out_dir, "args.txt"), "w") as f:
         f.write(" ".join(args) + "\n")
     shutil.rmtree(tmp)
+    shutil.rmtree(tmp + ".flat", ignore_errors=True)
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--train", type=int, default=240)
     ap.add_argument("--val", type=int, default=24)
+    ap.add_argument("--extras", action="store_true",
+                    help="also dark grids and thin pens on the distorted / bw pages")
+    ap.add_argument("--flat", type=int, default=0,
+                    help="extra training pages with flat leads and flat windows")
     ap.add_argument("--out", default=os.path.join(ROOT, "training/runs/data"))
     ap.add_argument("--bin", default=os.path.join(ROOT, "target/release/ecgdig"))
     ap.add_argument("--shared", default=os.environ.get("ECGDIG_SHARED", os.path.join(ROOT, "../shared")))
     a = ap.parse_args()
     records = training_records(a.shared)
     print(f"{len(records)} training records (dev records excluded)", file=sys.stderr)
-    jobs = [("train", i) for i in range(a.train)] + [("val", 100000 + i) for i in range(a.val)]
+    jobs = ([("train", i) for i in range(a.train)] + [("val", 100000 + i) for i in range(a.val)]
+            + [("train", 200000 + i) for i in range(a.flat)])
     for split, i in jobs:
         out_dir = os.path.join(a.out, split, f"p{i:06d}")
         if os.path.exists(os.path.join(out_dir, "target.png")):
             continue
         rng = random.Random(i)
-        args = page_args(i, rng, records)
-        render_one(a.bin, out_dir, args)
+        args = page_args(i, rng, records, a.extras)
+        render_one(a.bin, out_dir, args, random.Random(-i) if i >= 200000 else None)
         print(split, i, " ".join(args), file=sys.stderr, flush=True)
 
 

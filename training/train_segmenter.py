@@ -2,7 +2,7 @@
 exports it to ONNX.
 
     training/.venv/bin/python training/train_segmenter.py \
-        --data training/runs/data --out training/runs/seg --minutes 55
+        --data training/runs/data --out training/runs/seg --minutes 30
     # then copy training/runs/seg/segmenter.onnx to models/
 
 The pages come from training/make_dataset.py (rendered with `ecgdig render`;
@@ -196,7 +196,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default="training/runs/data")
     ap.add_argument("--out", default="training/runs/seg")
-    ap.add_argument("--minutes", type=float, default=55.0)
+    ap.add_argument("--minutes", type=float, default=30.0)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--crop", type=int, default=256)
     ap.add_argument("--lr", type=float, default=3e-3)

