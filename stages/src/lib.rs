@@ -25,6 +25,7 @@ pub mod signals;
 pub mod templates;
 pub mod trace;
 pub mod trace_fit;
+pub mod trace_rows;
 pub mod write_csv;
 pub mod write_json;
 pub mod write_plot;

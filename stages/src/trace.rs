@@ -43,7 +43,8 @@
 //! ```
 
 use crate::imaging;
-use crate::trace_fit::{estimate_reach, fit_polyline, ColumnExtent, PolylineFit};
+use crate::trace_fit::{estimate_reach, fit_polyline_through, ColumnExtent, PolylineFit};
+use crate::trace_rows::{column_centroid, row_crossings, CrossingSearch, RowCrossing};
 use ecgdig_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -91,6 +92,22 @@ pub struct TraceViterbiConfig {
     pub fit_reach_px: f32,
     /// Most active-set rounds of the polyline fit.
     pub fit_iterations: usize,
+    /// Also fit where steep strokes cross pixel rows (their horizontal ink
+    /// centroids, see `trace_rows`).
+    pub row_crossings: bool,
+    /// Weight of a row crossing against a column end's.
+    pub crossing_weight: f32,
+    /// Widest row run taken as one stroke, in pens.
+    pub crossing_max_width_pens: f32,
+    /// Row crossings only at this scale or finer (px per mm): on coarse
+    /// pages a steep stroke spans too few pixels to place.
+    pub crossing_min_px_per_mm: f32,
+    /// With the page image connected, place flat strokes by the image's
+    /// shading (sub-pixel) rather than by the mask.
+    pub subpixel_centres: bool,
+    /// A row crossing counts only while the fit passes within this many
+    /// pixels of it.
+    pub crossing_gate_px: f32,
 }
 
 impl Default for TraceViterbiConfig {
@@ -114,6 +131,12 @@ impl Default for TraceViterbiConfig {
             estimate_reach: true,
             fit_reach_px: 0.45,
             fit_iterations: 8,
+            row_crossings: true,
+            crossing_weight: 4.0,
+            crossing_max_width_pens: 1.4,
+            crossing_min_px_per_mm: 5.0,
+            subpixel_centres: true,
+            crossing_gate_px: 1.5,
         }
     }
 }
@@ -125,6 +148,7 @@ impl StageConfig for TraceViterbiConfig {
             Port::new("mask", ArtifactKind::Mask),
             Port::new("layout", ArtifactKind::Layout),
             Port::new("grid", ArtifactKind::Grid),
+            Port::optional("image", ArtifactKind::Image),
         ]
     }
     fn outputs(&self) -> Vec<Port> {
@@ -193,6 +217,27 @@ register_stage!(
         ),
         ("fit_reach_px", "how far past its edges a column's ink may come from, px"),
         ("fit_iterations", "most active-set rounds of the polyline fit"),
+        (
+            "row_crossings",
+            "also fit where steep strokes cross pixel rows (their horizontal ink centroids)"
+        ),
+        ("crossing_weight", "weight of a row crossing against a column end's"),
+        (
+            "crossing_max_width_pens",
+            "widest row run (in pens) taken as a single stroke"
+        ),
+        (
+            "crossing_min_px_per_mm",
+            "row crossings only at this scale or finer (px per mm)"
+        ),
+        (
+            "subpixel_centres",
+            "with the page image connected, place flat strokes by its shading (sub-pixel)"
+        ),
+        (
+            "crossing_gate_px",
+            "a row crossing counts only while the fit passes within this many pixels of it"
+        ),
     ],
     example = "[stages.trace]\ntype = \"trace_viterbi\"\ninputs = { mask = \"segment\", layout = \"layout\", grid = \"calibrate\" }\n"
 );
@@ -213,7 +258,9 @@ impl Stage for TraceViterbiConfig {
         let mask = inputs.mask("mask")?;
         let layout = inputs.layout("layout")?;
         let grid = inputs.grid("grid")?;
-        let traces = self.trace_all(&mask.mask, &layout, &grid);
+        let image = inputs.image_opt("image");
+        let traces =
+            self.trace_all_with_image(&mask.mask, image.as_ref().map(|i| &i.rgb), &layout, &grid);
         Ok(StageOutputs::one(traces))
     }
 }
@@ -221,6 +268,18 @@ impl Stage for TraceViterbiConfig {
 impl TraceViterbiConfig {
     /// Traces every panel of a layout.
     pub fn trace_all(&self, mask: &image::GrayImage, layout: &Layout, grid: &GridInfo) -> Traces {
+        self.trace_all_with_image(mask, None, layout, grid)
+    }
+
+    /// [`Self::trace_all`], measuring steep strokes' row crossings on the
+    /// page image (the mask saturates too early to place them sub-pixel).
+    pub fn trace_all_with_image(
+        &self,
+        mask: &image::GrayImage,
+        image: Option<&image::RgbImage>,
+        layout: &Layout,
+        grid: &GridInfo,
+    ) -> Traces {
         let mut runs_buf = Vec::new();
         let paths: Vec<PanelPath> = layout
             .panels
@@ -232,7 +291,7 @@ impl TraceViterbiConfig {
                     .panels
                     .iter()
                     .any(|q| q.row == p.row && q.col > p.col);
-                self.trace_panel(mask, p, grid, followed, &mut runs_buf)
+                self.trace_panel(mask, image, p, grid, followed, &mut runs_buf)
             })
             .collect();
         let points: Vec<Vec<[f32; 2]>> = if self.fit_polyline {
@@ -248,8 +307,14 @@ impl TraceViterbiConfig {
                 smoothness: self.fit_smoothness,
                 reach_px: reach,
                 iterations: self.fit_iterations,
+                crossing_weight: self.crossing_weight,
+                crossing_gate_px: self.crossing_gate_px,
             };
-            extents.iter().map(|e| fit_polyline(e, &fit)).collect()
+            extents
+                .iter()
+                .zip(&paths)
+                .map(|(e, p)| fit_polyline_through(e, &p.crossings, &fit))
+                .collect()
         } else {
             paths.iter().map(PanelPath::column_points).collect()
         };
@@ -272,6 +337,7 @@ impl TraceViterbiConfig {
     fn trace_panel(
         &self,
         mask: &image::GrayImage,
+        image: Option<&image::RgbImage>,
         p: &Panel,
         grid: &GridInfo,
         guard_right_end: bool,
@@ -457,11 +523,41 @@ impl TraceViterbiConfig {
         path.reverse();
         // pen width: median length of the chosen runs
         let lens: Vec<f32> = path.iter().map(|(_, r)| (r.y1 - r.y0 + 1) as f32).collect();
+        let pen = imaging::median(&lens).max(1.0);
+        if let (Some(im), true) = (image, self.subpixel_centres) {
+            // flat strokes: the run's centre from the image's shading
+            for (c, r) in path.iter_mut() {
+                if ((r.y1 - r.y0 + 1) as f32) <= pen + 0.5 {
+                    if let Some(yc) = column_centroid(im, (x0 as usize + *c) as u32, r.y0, r.y1) {
+                        r.yc = yc;
+                    }
+                }
+            }
+        }
+        let crossings = if self.fit_polyline
+            && self.row_crossings
+            && grid.px_per_mm_x >= self.crossing_min_px_per_mm
+        {
+            let runs: Vec<(u32, u32, u32)> = path
+                .iter()
+                .map(|(c, r)| ((x0 as usize + c) as u32, r.y0, r.y1))
+                .collect();
+            let search = CrossingSearch {
+                pen_px: pen,
+                min_extra_px: 2.0,
+                max_width_pens: self.crossing_max_width_pens,
+                ink_floor: 0,
+            };
+            row_crossings(mask, image, &runs, &search)
+        } else {
+            Vec::new()
+        };
         PanelPath {
             x0: x0 as usize,
-            pen: imaging::median(&lens).max(1.0),
+            pen,
             confidence: (path.len() as f32 / ncol as f32).clamp(0.0, 1.0),
             path,
+            crossings,
         }
     }
 }
@@ -477,6 +573,8 @@ struct PanelPath {
     pen: f32,
     /// Fraction of the panel's columns traced.
     confidence: f32,
+    /// Where the path's steep strokes cross pixel rows.
+    crossings: Vec<RowCrossing>,
 }
 
 impl PanelPath {

@@ -22,6 +22,8 @@
 //! that no column constrains (the middle of a steep stroke), so it can stay
 //! small.
 
+pub use crate::trace_rows::RowCrossing;
+
 /// The centre-line extent of the trace in one pixel column.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ColumnExtent {
@@ -45,6 +47,11 @@ pub struct PolylineFit {
     /// How far past its edges a column sees the polyline, px: a thick pen
     /// leaves ink of a steep stroke in the neighbouring column too.
     pub reach_px: f32,
+    /// Weight of each row crossing against a column end's weight of 1.
+    pub crossing_weight: f32,
+    /// A row crossing counts only while the fit passes within this many
+    /// pixels of it (vertically).
+    pub crossing_gate_px: f32,
 }
 
 impl Default for PolylineFit {
@@ -54,6 +61,8 @@ impl Default for PolylineFit {
             smoothness: 0.5,
             iterations: 8,
             reach_px: 0.0,
+            crossing_weight: 1.0,
+            crossing_gate_px: 3.0,
         }
     }
 }
@@ -114,6 +123,17 @@ impl Blend {
 /// Fits the polyline to the columns' extents (sorted by `x`; columns may be
 /// missing, the fit bridges them smoothly). Returns the vertices `[x, y]`.
 pub fn fit_polyline(cols: &[ColumnExtent], fit: &PolylineFit) -> Vec<[f32; 2]> {
+    fit_polyline_through(cols, &[], fit)
+}
+
+/// [`fit_polyline`], with points the line passes through besides: where
+/// it crosses pixel rows on steep strokes (`trace_rows`), each added as
+/// `crossing_weight · (polyline(x) − y)²`.
+pub fn fit_polyline_through(
+    cols: &[ColumnExtent],
+    crossings: &[RowCrossing],
+    fit: &PolylineFit,
+) -> Vec<[f32; 2]> {
     let (Some(first), Some(last)) = (cols.first(), cols.last()) else {
         return Vec::new();
     };
@@ -176,12 +196,32 @@ pub fn fit_polyline(cols: &[ColumnExtent], fit: &PolylineFit) -> Vec<[f32; 2]> {
         y.push(v);
     }
 
+    // row crossings inside the fitted span, as fixed blends of vertices
+    let x_hi = x_lo + span;
+    let through: Vec<(Blend, f64)> = crossings
+        .iter()
+        .filter(|c| (c.x as f64) > x_lo && (c.x as f64) < x_hi && c.y.is_finite())
+        .map(|c| (blend_at(c.x as f64), c.y as f64))
+        .collect();
+    let w_cross = fit.crossing_weight.max(0.0) as f64;
     let lambda = fit.smoothness.max(1e-6) as f64;
     let mut band = Band::new(nv);
     let mut rhs = vec![0.0f64; nv];
     let mut active: Vec<(u32, u32)> = vec![(u32::MAX, u32::MAX); cols.len()];
-    for _ in 0..fit.iterations.max(1) {
+    // a crossing joins once the fit without it passes near it, and stays
+    // while it does: a crossing from another stroke is never let in
+    let mut using: Vec<bool> = vec![false; through.len()];
+    for round in 0..fit.iterations.max(1) + usize::from(!through.is_empty()) {
         let mut changed = false;
+        if round > 0 {
+            for (u, &(b, target)) in using.iter_mut().zip(&through) {
+                let ok = (b.eval(&y) - target).abs() <= fit.crossing_gate_px as f64;
+                if *u != ok {
+                    *u = ok;
+                    changed = true;
+                }
+            }
+        }
         for ci in 0..cols.len() {
             let own = &cands[starts[ci]..starts[ci + 1]];
             let (mut top, mut bottom) = (0usize, 0usize);
@@ -226,6 +266,13 @@ pub fn fit_polyline(cols: &[ColumnExtent], fit: &PolylineFit) -> Vec<[f32; 2]> {
                     rhs[j + 1] += t * target as f64;
                 }
             }
+        }
+        for (_, &(b, target)) in using.iter().zip(&through).filter(|(u, _)| **u) {
+            let j = b.j as usize;
+            let t = b.t as f64;
+            band.add_outer(&[(j, 1.0 - t), (j + 1, t)], w_cross);
+            rhs[j] += w_cross * (1.0 - t) * target;
+            rhs[j + 1] += w_cross * t * target;
         }
         match band.solve(&rhs) {
             Some(sol) => y = sol,
@@ -496,5 +543,46 @@ mod tests {
             fit_polyline(&one, &PolylineFit::default()),
             vec![[3.0, 11.0]]
         );
+    }
+
+    #[test]
+    fn row_crossings_place_a_steep_stroke_and_an_outlier_is_kept_out() {
+        // a steep stroke, 18 px per px, whose column extents are read with
+        // the wrong pen spread (a real pen's is never known exactly)
+        let stroke = |x: f64| 200.0 - 18.0 * (x - 20.0).clamp(0.0, 4.0);
+        let cols = thick_extents(stroke, 10, 30, 0.5);
+        let fit = PolylineFit {
+            reach_px: 0.0,
+            crossing_weight: 4.0,
+            crossing_gate_px: 1.5,
+            ..PolylineFit::default()
+        };
+        let err = |pts: &[[f32; 2]]| {
+            (0..40)
+                .map(|i| {
+                    let x = 20.2 + 0.09 * i as f32;
+                    (value_at(pts, x) - stroke(x as f64) as f32).abs()
+                })
+                .fold(0.0f32, f32::max)
+        };
+        let plain = fit_polyline(&cols, &fit);
+        // the centre line's crossing of every row the stroke spans, and one
+        // from another stroke, 1.5 px off to the side
+        let mut crossings: Vec<RowCrossing> = (130..198)
+            .map(|y| RowCrossing {
+                x: 20.0 + (200.0 - y as f32) / 18.0,
+                y: y as f32,
+            })
+            .collect();
+        crossings.push(RowCrossing { x: 21.0, y: 140.0 });
+        crossings.sort_by(|a, b| a.x.total_cmp(&b.x));
+        let through = fit_polyline_through(&cols, &crossings, &fit);
+        assert!(
+            err(&through) < 0.5 * err(&plain),
+            "{} vs {}",
+            err(&through),
+            err(&plain)
+        );
+        assert!(err(&through) < 2.0, "{}", err(&through));
     }
 }
