@@ -25,7 +25,8 @@ for set in clean distorted bw; do
   cap=$(sed -E 's/.*mean_snr_db_capped=([^ ]+).*/\1/' <<<"$line")
   unc=$(sed -E 's/.*mean_snr_db_uncapped=([^ ]+).*/\1/' <<<"$line")
   c24=$(sed -E 's/.*challenge2024_db=([^ ]+).*/\1/' <<<"$line")
-  py=$(python3 "$SHARED/tools/ecg_score.py" "$dir" "$OUT/$set" --cap 1e6 2>/dev/null | tail -1 | sed -E 's/mean_snr_db=([^ ]+).*/\1/' || echo n/a)
+  PY=python3; [ -x .venv/bin/python ] && PY=.venv/bin/python
+  py=$("$PY" "$SHARED/tools/ecg_score.py" "$dir" "$OUT/$set" --cap 1e6 2>/dev/null | tail -1 | sed -E 's/mean_snr_db=([^ ]+).*/\1/' || echo n/a)
   spp=$(python3 -c "print(f'{($end-$start)/$pages:.3f}')")
   echo "| $set | $pages | $unc | $cap | $c24 | $py | $spp |"
 done

@@ -52,6 +52,10 @@ pub struct ClassicalSegmentConfig {
     pub min_background_fraction: f32,
     /// Pixels whose neighbourhood is more than this fraction near-black are not ink.
     pub max_black_fraction: f32,
+    /// Most of the page (fraction of pixels) that may count as ink: on a
+    /// page whose grid is dark (a deep teal or grey), `paper_ratio` is
+    /// lowered until no more than this is ink, so the grid stays paper.
+    pub max_ink_fraction: f32,
 }
 
 impl Default for ClassicalSegmentConfig {
@@ -64,6 +68,7 @@ impl Default for ClassicalSegmentConfig {
             smooth_above_px_per_mm: 5.0,
             min_background_fraction: 0.3,
             max_black_fraction: 0.4,
+            max_ink_fraction: 0.05,
         }
     }
 }
@@ -118,6 +123,10 @@ register_stage!(
         (
             "max_black_fraction",
             "pixels whose neighbourhood is more than this fraction near-black (borders) are not ink"
+        ),
+        (
+            "max_ink_fraction",
+            "most of the page that may be ink: paper_ratio is lowered on dark-grid pages until no more is"
         ),
     ],
     example = "[stages.segment]\ntype = \"classical_segment\"\ninputs = { image = \"deskew\", grid = \"grid\" }\n"
@@ -184,6 +193,13 @@ impl ClassicalSegmentConfig {
         } else {
             self.low_res_paper_ratio.max(lo + 0.01)
         };
+        // (at low resolution a thick trace and grey grid share the page's
+        // darkest pixels, so the cap would eat the trace)
+        let hi = if ppmm >= self.smooth_above_px_per_mm {
+            cap_ink_fraction(&vs, &bg, min_bg, hi, lo, self.max_ink_fraction)
+        } else {
+            hi
+        };
         // ink strength for every (pixel, background) pair
         let mut lut = vec![0u8; 256 * 256];
         for b in min_bg.max(1) as usize..256 {
@@ -206,6 +222,38 @@ impl ClassicalSegmentConfig {
         }
         GrayImage::from_raw(w as u32, h as u32, out).unwrap_or_else(|| GrayImage::new(1, 1))
     }
+}
+
+/// The paper ratio that keeps at most `max_fraction` of the page's pixels
+/// (on real paper, background at least `min_bg`) darker than it: `hi`
+/// itself on an ordinary page, where trace and text are a few per cent,
+/// lower on a page whose dark grid would otherwise count as ink. Never
+/// below `lo + 0.05`.
+fn cap_ink_fraction(vs: &[u8], bg: &[u8], min_bg: u16, hi: f32, lo: f32, max_fraction: f32) -> f32 {
+    if !(0.0..1.0).contains(&max_fraction) {
+        return hi;
+    }
+    // ratio histogram in hundredths, over every third pixel
+    let mut hist = [0u32; 101];
+    let mut total = 0u32;
+    for (&p, &b) in vs.iter().zip(bg).step_by(3) {
+        if (b as u16) < min_bg.max(1) {
+            continue;
+        }
+        let r = ((p as f32 / b as f32) * 100.0).min(100.0) as usize;
+        hist[r] += 1;
+        total += 1;
+    }
+    let allowed = (max_fraction * total as f32) as u32;
+    let mut acc = 0u32;
+    for (i, &c) in hist.iter().enumerate() {
+        acc += c;
+        if acc > allowed {
+            let r = i as f32 / 100.0;
+            return hi.min(r).max(lo + 0.05);
+        }
+    }
+    hi
 }
 
 /// Noise reduction that keeps thin lines of any direction: per pixel, the
@@ -264,5 +312,40 @@ mod tests {
         assert!(mask.get_pixel(150, 61)[0] > 200);
         assert_eq!(mask.get_pixel(48, 30)[0], 0, "grid line");
         assert_eq!(mask.get_pixel(150, 30)[0], 0, "shadowed paper");
+    }
+
+    #[test]
+    fn a_dark_teal_grid_stays_paper_while_the_trace_is_ink() {
+        // 8 px/mm page, a deep teal grid every 4 px (a quarter of the page)
+        // that a fixed paper ratio would take for ink, a black trace
+        let mut img = RgbImage::from_pixel(240, 160, Rgb([225, 230, 235]));
+        for y in 0..160 {
+            for x in 0..240 {
+                if x % 4 == 0 || y % 4 == 0 {
+                    img.put_pixel(x, y, Rgb([20, 85, 75]));
+                }
+            }
+        }
+        for x in 10..230 {
+            for y in 80..82 {
+                img.put_pixel(x, y, Rgb([12, 12, 12]));
+            }
+        }
+        let grid = GridInfo::from_dpi(203.2, ScaleSource::Grid);
+        let page = PageImage::new(img);
+        let capped = ClassicalSegmentConfig::default().segment(&page, &grid);
+        assert!(capped.get_pixel(50, 80)[0] > 200, "trace");
+        assert_eq!(capped.get_pixel(48, 30)[0], 0, "grid line");
+        let uncapped = ClassicalSegmentConfig {
+            max_ink_fraction: 1.0,
+            ..ClassicalSegmentConfig::default()
+        }
+        .segment(&page, &grid);
+        assert!(
+            uncapped.get_pixel(48, 30)[0] > 80,
+            "without the cap the grid is ink: {} (capped {})",
+            uncapped.get_pixel(48, 30)[0],
+            capped.get_pixel(48, 30)[0]
+        );
     }
 }
