@@ -30,7 +30,7 @@
 //! type = "trace_viterbi"
 //! inputs = { mask = "segment", layout = "layout", grid = "calibrate" }
 //! ink_level = 100
-//! low_res_ink_level = 64
+//! low_res_ink_level = 40
 //! jump_cost_per_mm = 2.0
 //! weak_ink_cost = 1.0
 //! baseline_cost_per_mm = 0.02
@@ -114,7 +114,7 @@ impl Default for TraceViterbiConfig {
     fn default() -> Self {
         Self {
             ink_level: 100,
-            low_res_ink_level: 64,
+            low_res_ink_level: 40,
             low_res_px_per_mm: 5.0,
             jump_cost_per_mm: 2.0,
             weak_ink_cost: 1.0,
