@@ -70,6 +70,11 @@ pub struct TraceViterbiConfig {
     pub skip_cost: f32,
     /// Longest stretch without ink bridged, mm.
     pub max_skip_mm: f32,
+    /// Past a longer stretch the trace is picked up again when at least this
+    /// much of it (mm) follows; 0 ends the path at the first such stretch.
+    pub resume_mm: f32,
+    /// A picked-up piece's median distance from the baseline, at most (mm).
+    pub resume_max_offset_mm: f32,
     /// Most candidate runs kept per column (the strongest).
     pub max_runs_per_column: usize,
     /// Near a panel's ends (mm), tall runs repeated unchanged in the next
@@ -122,6 +127,8 @@ impl Default for TraceViterbiConfig {
             far_cost_per_mm: 0.01,
             skip_cost: 0.6,
             max_skip_mm: 2.0,
+            resume_mm: 5.0,
+            resume_max_offset_mm: 2.0,
             max_runs_per_column: 12,
             edge_guard_mm: 0.8,
             merge_gap_mm: 0.5,
@@ -193,6 +200,14 @@ register_stage!(
         ),
         ("skip_cost", "cost per column bridged without ink"),
         ("max_skip_mm", "longest stretch without ink that is bridged, mm"),
+        (
+            "resume_mm",
+            "past a longer stretch without ink the trace is picked up again when this much (mm) follows; 0: never"
+        ),
+        (
+            "resume_max_offset_mm",
+            "a picked-up piece's median distance from the baseline, at most (mm)"
+        ),
         (
             "max_runs_per_column",
             "most candidate runs per column (the strongest are kept)"
@@ -467,60 +482,107 @@ impl TraceViterbiConfig {
             let mm = gap / ppy;
             self.jump_cost_per_mm * (mm + mm * mm)
         };
-        // cost[ci][k], back[ci][k] = (col, run)
-        let mut cost: Vec<Vec<f32>> = Vec::with_capacity(ncol);
-        let mut back: Vec<Vec<(u32, u32)>> = Vec::with_capacity(ncol);
-        const NONE: u32 = u32::MAX;
-        for ci in 0..ncol {
-            let mut cc = Vec::with_capacity(cols[ci].len());
-            let mut bb = Vec::with_capacity(cols[ci].len());
-            let nearest = cols[ci]
-                .iter()
-                .map(|r| (r.yc - p.baseline_y).abs())
-                .fold(f32::INFINITY, f32::min);
-            for r in &cols[ci] {
-                // start here: skipping the columns before
-                let mut best = (self.skip_cost * ci as f32, (NONE, NONE));
-                for d in 1..=max_skip.min(ci) {
-                    let pc = ci - d;
-                    let skip = self.skip_cost * (d - 1) as f32;
-                    for (k, pr) in cols[pc].iter().enumerate() {
-                        let c = cost[pc][k] + skip + jump(pr, r);
-                        if c < best.0 {
-                            best = (c, (pc as u32, k as u32));
+        // the cheapest path through columns lo..hi (it may start late and
+        // end early, paying skip_cost per column left out)
+        let viterbi = |lo: usize, hi: usize| -> Vec<(usize, Run)> {
+            let n = hi - lo;
+            // cost[i][k], back[i][k] = (column offset, run)
+            let mut cost: Vec<Vec<f32>> = Vec::with_capacity(n);
+            let mut back: Vec<Vec<(u32, u32)>> = Vec::with_capacity(n);
+            const NONE: u32 = u32::MAX;
+            for i in 0..n {
+                let here = &cols[lo + i];
+                let mut cc = Vec::with_capacity(here.len());
+                let mut bb = Vec::with_capacity(here.len());
+                let nearest = here
+                    .iter()
+                    .map(|r| (r.yc - p.baseline_y).abs())
+                    .fold(f32::INFINITY, f32::min);
+                for r in here {
+                    // start here: skipping the columns before
+                    let mut best = (self.skip_cost * i as f32, (NONE, NONE));
+                    for d in 1..=max_skip.min(i) {
+                        let pi = i - d;
+                        let skip = self.skip_cost * (d - 1) as f32;
+                        for (k, pr) in cols[lo + pi].iter().enumerate() {
+                            let c = cost[pi][k] + skip + jump(pr, r);
+                            if c < best.0 {
+                                best = (c, (pi as u32, k as u32));
+                            }
                         }
                     }
+                    cc.push(best.0 + node_cost(r, nearest));
+                    bb.push(best.1);
                 }
-                cc.push(best.0 + node_cost(r, nearest));
-                bb.push(best.1);
+                cost.push(cc);
+                back.push(bb);
             }
-            cost.push(cc);
-            back.push(bb);
-        }
-        // best end: allow ending early with a skip penalty
-        let mut end: Option<(usize, usize, f32)> = None;
-        for (ci, cc) in cost.iter().enumerate() {
-            for (k, &c) in cc.iter().enumerate() {
-                let total = c + self.skip_cost * (ncol - 1 - ci) as f32;
-                if end.is_none_or(|e| total < e.2) {
-                    end = Some((ci, k, total));
+            // best end: allow ending early with a skip penalty
+            let mut end: Option<(usize, usize, f32)> = None;
+            for (i, cc) in cost.iter().enumerate() {
+                for (k, &c) in cc.iter().enumerate() {
+                    let total = c + self.skip_cost * (n - 1 - i) as f32;
+                    if end.is_none_or(|e| total < e.2) {
+                        end = Some((i, k, total));
+                    }
                 }
             }
-        }
-        let Some((mut ci, mut k, _)) = end else {
-            return PanelPath::default();
+            let Some((mut i, mut k, _)) = end else {
+                return Vec::new();
+            };
+            let mut seg: Vec<(usize, Run)> = Vec::new();
+            loop {
+                seg.push((lo + i, cols[lo + i][k]));
+                let (pi, pk) = back[i][k];
+                if pi == NONE {
+                    break;
+                }
+                i = pi as usize;
+                k = pk as usize;
+            }
+            seg.reverse();
+            seg
         };
+        // A stretch without ink longer than max_skip_mm (a shadow, a faded
+        // stroke) ends a path: the columns it leaves out before or after are
+        // traced again on their own, and kept when they hold a path of at
+        // least resume_mm.
+        let min_rest = ((self.resume_mm * grid.px_per_mm_x).round() as usize).max(max_skip + 1);
         let mut path: Vec<(usize, Run)> = Vec::new();
-        loop {
-            path.push((ci, cols[ci][k]));
-            let (pc, pk) = back[ci][k];
-            if pc == NONE {
-                break;
+        let mut todo: Vec<(usize, usize, bool)> = vec![(0, ncol, true)];
+        while let Some((lo, hi, first)) = todo.pop() {
+            let seg = viterbi(lo, hi);
+            let (Some(&(a, _)), Some(&(b, _))) = (seg.first(), seg.last()) else {
+                continue;
+            };
+            if !first {
+                // a picked-up piece must look like a trace: long, nearly
+                // unbroken, and centred on the row's baseline (not text, a
+                // shadow's edge or a neighbour's wave)
+                let offs: Vec<f32> = seg
+                    .iter()
+                    .map(|(_, r)| (r.yc - p.baseline_y).abs())
+                    .collect();
+                let dense = seg.len() as f32 >= 0.85 * (b - a + 1) as f32;
+                let centred = imaging::median(&offs) <= self.resume_max_offset_mm * ppy;
+                if b - a + 1 < min_rest || !dense || !centred {
+                    continue;
+                }
             }
-            ci = pc as usize;
-            k = pk as usize;
+            if self.resume_mm > 0.0 {
+                if a - lo >= min_rest {
+                    todo.push((lo, a, false));
+                }
+                if hi - 1 - b >= min_rest {
+                    todo.push((b + 1, hi, false));
+                }
+            }
+            path.extend(seg);
         }
-        path.reverse();
+        path.sort_by_key(|(c, _)| *c);
+        if path.is_empty() {
+            return PanelPath::default();
+        }
         // pen width: median length of the chosen runs
         let lens: Vec<f32> = path.iter().map(|(_, r)| (r.y1 - r.y0 + 1) as f32).collect();
         let pen = imaging::median(&lens).max(1.0);
@@ -755,6 +817,62 @@ mod tests {
             .iter()
             .filter(|p| p[0] > 60.0 && p[0] < 70.0)
             .all(|p| p[1] < 55.0));
+    }
+
+    #[test]
+    fn the_trace_is_picked_up_again_after_a_long_faded_stretch() {
+        // 4 px/mm: a baseline at y=50 with a wave, faded out over 40 px
+        // (10 mm, far past max_skip_mm) in the middle of the panel, and a
+        // text line (y=10) that must not be picked up instead
+        let mut m = GrayImage::new(300, 100);
+        let wave = |x: u32| 50 + ((x as f32 / 6.0).sin() * 4.0).round() as i32;
+        for x in 5..295u32 {
+            if (120..160).contains(&x) {
+                continue;
+            }
+            let y = wave(x) as u32;
+            m.put_pixel(x, y, Luma([255]));
+            m.put_pixel(x, y + 1, Luma([255]));
+        }
+        for x in 130..150u32 {
+            m.put_pixel(x, 10, Luma([255]));
+            m.put_pixel(x, 11, Luma([255]));
+        }
+        let grid = GridInfo::from_dpi(101.6, ScaleSource::Grid);
+        let layout = Layout {
+            kind: LayoutKind::Other,
+            page_seconds: 10.0,
+            row_baselines: vec![50.0],
+            panels: vec![panel(5.0, 294.0, 0.0, 99.0, 50.0)],
+        };
+        // points on the wave before and after the gap, and whether any is on the text
+        let on_wave = |t: &TraceViterbiConfig| {
+            let tr = t.trace_all(&m, &layout, &grid);
+            let pts = &tr.traces[0].points;
+            let good = |keep: &dyn Fn(f32) -> bool| {
+                pts.iter()
+                    .filter(|p| keep(p[0]))
+                    .filter(|p| (p[1] - wave(p[0].round() as u32) as f32 - 0.5).abs() < 1.5)
+                    .count()
+            };
+            (
+                good(&|x| x < 110.0),
+                good(&|x| x > 170.0),
+                pts.iter().any(|p| p[1] < 20.0),
+            )
+        };
+        let (before, after, text) = on_wave(&thin_pen());
+        assert!(
+            before > 200 && after > 200,
+            "{before} and {after} points on the wave"
+        );
+        assert!(!text, "the text line was followed");
+        // without picking up, one path keeps one side of the gap only
+        let (before, after, _) = on_wave(&TraceViterbiConfig {
+            resume_mm: 0.0,
+            ..thin_pen()
+        });
+        assert!(before == 0 || after == 0, "{before} and {after}");
     }
 
     #[test]
