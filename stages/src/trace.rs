@@ -104,6 +104,9 @@ pub struct TraceViterbiConfig {
     pub crossing_weight: f32,
     /// Widest row run taken as one stroke, in pens.
     pub crossing_max_width_pens: f32,
+    /// Widest row run (in pens) read as two touching strokes (the wedge
+    /// of a narrow R wave), each placed half a pen inside its outer edge.
+    pub crossing_max_merged_pens: f32,
     /// Row crossings only at this scale or finer (px per mm): on coarse
     /// pages a steep stroke spans too few pixels to place.
     pub crossing_min_px_per_mm: f32,
@@ -139,9 +142,10 @@ impl Default for TraceViterbiConfig {
             fit_reach_px: 0.45,
             fit_iterations: 8,
             row_crossings: true,
-            crossing_weight: 4.0,
+            crossing_weight: 8.0,
             crossing_max_width_pens: 1.4,
             crossing_min_px_per_mm: 5.0,
+            crossing_max_merged_pens: 3.0,
             subpixel_centres: true,
             crossing_gate_px: 1.5,
         }
@@ -240,6 +244,10 @@ register_stage!(
         (
             "crossing_max_width_pens",
             "widest row run (in pens) taken as a single stroke"
+        ),
+        (
+            "crossing_max_merged_pens",
+            "widest row run (in pens) read as two touching strokes, each placed half a pen inside its outer edge"
         ),
         (
             "crossing_min_px_per_mm",
@@ -608,6 +616,7 @@ impl TraceViterbiConfig {
                 pen_px: pen,
                 min_extra_px: 2.0,
                 max_width_pens: self.crossing_max_width_pens,
+                max_merged_pens: self.crossing_max_merged_pens,
                 ink_floor: 0,
             };
             row_crossings(mask, image, &runs, &search)

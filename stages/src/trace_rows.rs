@@ -44,6 +44,9 @@ pub struct CrossingSearch {
     /// Widest horizontal run accepted (its ink summed, in full-ink
     /// pixels), in pens.
     pub max_width_pens: f32,
+    /// Widest run (in pens) read as two touching strokes, each placed from
+    /// its outer edge (needs the page image).
+    pub max_merged_pens: f32,
     /// Mask level above which a pixel belongs to a horizontal run.
     pub ink_floor: u8,
 }
@@ -69,8 +72,12 @@ pub fn row_crossings(
     let pen = search.pen_px.max(1.0);
     let margin = (0.5 * pen).ceil() as u32;
     let max_width = search.max_width_pens * pen;
-    let reach = max_width.ceil() as usize + 1;
+    let max_merged = search.max_merged_pens * pen;
+    let reach = max_width.max(max_merged).ceil() as usize + 1;
     let mut out = Vec::new();
+    // rows where two strokes touch: (y, darkness profile from x = start)
+    let mut merged: Vec<(usize, usize, Vec<f32>)> = Vec::new();
+    let mut single_widths: Vec<f32> = Vec::new();
     for &(x, y0, y1) in runs {
         let x = x as usize;
         if x >= w || ((y1 - y0 + 1) as f32) < pen + search.min_extra_px {
@@ -95,7 +102,11 @@ pub fn row_crossings(
             }
             // the run's width in full-ink pixels
             let width = row[a..=b].iter().map(|&v| v as f32).sum::<f32>() / 255.0;
-            if width > max_width || width <= 0.0 {
+            if width <= 0.0 {
+                continue;
+            }
+            let single = width <= max_width;
+            if !single && (image.is_none() || width > max_merged) {
                 continue;
             }
             let cx = match image {
@@ -110,13 +121,30 @@ pub fn row_crossings(
                     if paper - ink < 16.0 {
                         continue;
                     }
-                    let (mut sum, mut moment) = (0f32, 0f32);
-                    for xx in a.saturating_sub(1)..=(b + 1).min(w - 1) {
-                        let d = ((paper - brightest(xx, y)) / (paper - ink)).clamp(0.0, 1.0);
-                        sum += d;
-                        moment += d * xx as f32;
+                    let from = a.saturating_sub(1);
+                    let dark: Vec<f32> = (from..=(b + 1).min(w - 1))
+                        .map(|xx| ((paper - brightest(xx, y)) / (paper - ink)).clamp(0.0, 1.0))
+                        .collect();
+                    let sum: f32 = dark.iter().sum();
+                    if !single {
+                        // each wedge row once: from the column at its centre
+                        let centre = dark
+                            .iter()
+                            .enumerate()
+                            .map(|(i, d)| d * (from + i) as f32)
+                            .sum::<f32>()
+                            / sum.max(1e-6);
+                        if centre.round() as usize == x {
+                            merged.push((y, from, dark));
+                        }
+                        continue;
                     }
-                    moment / sum.max(1e-6)
+                    single_widths.push(sum);
+                    dark.iter()
+                        .enumerate()
+                        .map(|(i, d)| d * (from + i) as f32)
+                        .sum::<f32>()
+                        / sum.max(1e-6)
                 }
                 None => {
                     let (mut sum, mut moment) = (0f32, 0f32);
@@ -131,6 +159,41 @@ pub fn row_crossings(
                 continue;
             }
             out.push(RowCrossing { x: cx, y: y as f32 });
+        }
+    }
+    // Where the up- and down-strokes of a narrow wave touch, each stroke
+    // still owns one outer edge of the row's ink: its centre lies half a
+    // pen inside that edge (the pen's width measured on this path's
+    // single-stroke rows).
+    if single_widths.len() >= 8 && !merged.is_empty() {
+        let half = 0.5 * crate::imaging::median(&single_widths);
+        for (y, from, dark) in merged {
+            let (Some(first), Some(last)) = (
+                dark.iter().position(|&d| d > 0.05),
+                dark.iter().rposition(|&d| d > 0.05),
+            ) else {
+                continue;
+            };
+            // an edge inside its pixel: the pixel's missing coverage
+            let mut left = (from + first) as f32 - 0.5;
+            for &d in dark[first..].iter().take_while(|&&d| d < 0.95) {
+                left += 1.0 - d;
+            }
+            let mut right = (from + last) as f32 + 0.5;
+            for &d in dark[..=last].iter().rev().take_while(|&&d| d < 0.95) {
+                right -= 1.0 - d;
+            }
+            if right - left < 2.0 * half {
+                continue;
+            }
+            out.push(RowCrossing {
+                x: left + half,
+                y: y as f32,
+            });
+            out.push(RowCrossing {
+                x: right - half,
+                y: y as f32,
+            });
         }
     }
     out.sort_by(|p, q| p.x.total_cmp(&q.x));
@@ -194,6 +257,7 @@ mod tests {
             pen_px: 2.0,
             min_extra_px: 2.0,
             max_width_pens: 1.4,
+            max_merged_pens: 0.0,
             ink_floor: 0,
         }
     }
@@ -297,5 +361,56 @@ mod tests {
         );
         assert!(worst(&from_image) < 0.05, "{}", worst(&from_image));
         assert!(worst(&from_mask) > 2.0 * worst(&from_image));
+    }
+
+    #[test]
+    fn touching_strokes_are_each_placed_from_their_outer_edge() {
+        // a narrow spike: an up-stroke and a down-stroke 1.6 px apart at
+        // the top, 2 px pens, so their ink merges in every row near the tip;
+        // a separate steep stroke further right gives the pen's width
+        let pen = 2.0;
+        let up = |y: f32| 20.0 - (y - 10.0) / 12.0;
+        let down = |y: f32| 22.0 + (y - 10.0) / 12.0;
+        let mut im = RgbImage::from_pixel(60, 80, image::Rgb([255, 255, 255]));
+        let mut mask = GrayImage::new(60, 80);
+        for y in 0..80u32 {
+            let yf = y as f32;
+            for x in 0..60u32 {
+                let xf = x as f32;
+                let cover = |c: f32| {
+                    ((xf + 0.5).min(c + 0.5 * pen) - (xf - 0.5).max(c - 0.5 * pen)).max(0.0)
+                };
+                let mut c = cover(40.3 + (yf - 40.0) / 20.0);
+                if (10.0..60.0).contains(&yf) {
+                    c += cover(up(yf)) + cover(down(yf));
+                }
+                let c = c.min(1.0);
+                let v = (255.0 * (1.0 - c)).round() as u8;
+                im.put_pixel(x, y, image::Rgb([v, v, v]));
+                mask.put_pixel(x, y, Luma([if c > 0.4 { 255 } else { (c * 600.0) as u8 }]));
+            }
+        }
+        let runs: Vec<(u32, u32, u32)> = (16..26)
+            .map(|x| (x, 10, 58))
+            .chain((38..43).map(|x| (x, 5, 75)))
+            .collect();
+        let s = CrossingSearch {
+            pen_px: 3.0,
+            max_merged_pens: 3.0,
+            ..search()
+        };
+        let got = row_crossings(&mask, Some(&im), &runs, &s);
+        let near = |want: f32, y: f32| got.iter().any(|c| c.y == y && (c.x - want).abs() < 0.15);
+        for y in [12.0f32, 13.0, 14.0] {
+            assert!(near(up(y), y), "up-stroke at row {y}: {got:?}");
+            assert!(near(down(y), y), "down-stroke at row {y}: {got:?}");
+        }
+        // without merged reading, the wedge rows give nothing
+        let none = CrossingSearch {
+            max_merged_pens: 0.0,
+            ..s
+        };
+        let plain = row_crossings(&mask, Some(&im), &runs, &none);
+        assert!(!plain.iter().any(|c| c.x < 30.0 && c.y < 15.0), "{plain:?}");
     }
 }
