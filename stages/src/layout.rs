@@ -202,10 +202,12 @@ impl LayoutDetectConfig {
                     .count();
             }
             let waviness = off as f32 / (x1 - x0 + 1) as f32;
-            if waviness < self.min_waviness {
+            // a row that starts with a calibration pulse is a row however
+            // quiet its trace (a low-voltage rhythm strip)
+            let pulse = find_pulse(m, w, h, lvl, x0, yb, ppx, ppy);
+            if waviness < self.min_waviness && pulse.is_none() {
                 continue;
             }
-            let pulse = find_pulse(m, w, h, lvl, x0, yb, ppx, ppy);
             let x_start = pulse.map(|p| p.1).unwrap_or(x0 as f32);
             cands.push((
                 sm[y],
@@ -221,7 +223,7 @@ impl LayoutDetectConfig {
         let top = cands.iter().map(|c| c.0).fold(0.0, f32::max);
         let mut rows: Vec<Row> = cands
             .into_iter()
-            .filter(|c| c.0 >= self.min_peak_fraction * top)
+            .filter(|c| c.0 >= self.min_peak_fraction * top || c.1.pulse.is_some())
             .map(|c| c.1)
             .collect();
         rows.sort_by(|a, b| a.baseline_y.total_cmp(&b.baseline_y));
@@ -705,6 +707,31 @@ pub(crate) mod tests {
         let layout = config.detect(&mask, &grid, 10.0).unwrap();
         assert_eq!(layout.row_baselines.len(), 4, "{:?}", layout.row_baselines);
         assert_eq!(layout.kind, LayoutKind::ThreeByFourRhythm);
+    }
+
+    #[test]
+    fn a_quiet_rhythm_strip_with_its_pulse_is_a_row() {
+        let ppmm = 4.0;
+        let (mut mask, baselines, x_start) = synthetic_mask(4, ppmm);
+        // flatten the last row's trace to a low-voltage line (its pulse
+        // stays): it neither waves nor stands out in the projection
+        let b = baselines[3];
+        for x in (x_start + 2.0) as u32..mask.width() {
+            for y in (b - 12.0 * ppmm) as u32..=((b + 3.0 * ppmm) as u32).min(mask.height() - 1) {
+                mask.put_pixel(x, y, Luma([0]));
+            }
+            if x % 3 == 0 {
+                mask.put_pixel(x, b as u32, Luma([255]));
+            }
+        }
+        let grid = GridInfo::from_dpi(ppmm * 25.4, ScaleSource::Grid);
+        let strict = LayoutDetectConfig {
+            min_waviness: 5.0,
+            ..LayoutDetectConfig::default()
+        };
+        let rows = strict.find_rows(&mask, &grid);
+        assert_eq!(rows.len(), 4, "{rows:?}");
+        assert!((rows[3].baseline_y - b).abs() < 1.5);
     }
 
     #[test]
