@@ -48,6 +48,9 @@ pub struct LayoutDetectConfig {
     pub ink_level: u8,
     /// Ink pixels per column away from the baseline a row needs (ruled lines have none).
     pub min_waviness: f32,
+    /// A pulse further than this (mm) from the page's column of pulses is
+    /// not taken for one.
+    pub pulse_column_tolerance_mm: f32,
 }
 
 impl Default for LayoutDetectConfig {
@@ -58,6 +61,7 @@ impl Default for LayoutDetectConfig {
             min_peak_fraction: 0.25,
             ink_level: 100,
             min_waviness: 1.0,
+            pulse_column_tolerance_mm: 2.0,
         }
     }
 }
@@ -101,6 +105,10 @@ register_stage!(
         (
             "min_waviness",
             "ink pixels per column away from the baseline that a row needs (ruled lines and borders have none)"
+        ),
+        (
+            "pulse_column_tolerance_mm",
+            "a pulse further than this (mm) from the page's column of pulses is not taken for one"
         ),
     ],
     example = "[stages.layout]\ntype = \"layout_detect\"\ninputs = { mask = \"segment\", grid = \"grid\" }\n"
@@ -227,11 +235,27 @@ impl LayoutDetectConfig {
             .map(|c| c.1)
             .collect();
         rows.sort_by(|a, b| a.baseline_y.total_cmp(&b.baseline_y));
+        // the pulses of a page stand in one column: a "pulse" well off it
+        // (a grid line and a steep stroke, a neighbouring row's pulse seen
+        // through a shadow) is not one
+        let rises: Vec<f32> = rows.iter().filter_map(|r| r.pulse.map(|p| p.0)).collect();
+        if rises.len() >= 3 {
+            let column = imaging::median(&rises);
+            for r in rows.iter_mut() {
+                if r.pulse
+                    .is_some_and(|p| (p.0 - column).abs() > self.pulse_column_tolerance_mm * ppx)
+                {
+                    r.pulse = None;
+                    r.x_start = r.ink_x0;
+                }
+            }
+        }
         // rows without a pulse start where the others do when most have one
         let starts: Vec<f32> = rows.iter().filter_map(|r| r.pulse.map(|p| p.1)).collect();
-        // when most rows start with a calibration pulse, rows without one
-        // outside them are text lines or page edges (above the first or below the last row with a pulse)
-        if starts.len() >= 3 && starts.len() * 3 >= rows.len() * 2 {
+        // when three or more rows start with a calibration pulse, rows
+        // without one outside them are text lines, shadows or page edges
+        // (above the first or below the last row with a pulse)
+        if starts.len() >= 3 {
             let first = rows.iter().position(|r| r.pulse.is_some()).unwrap_or(0);
             let last = rows.iter().rposition(|r| r.pulse.is_some()).unwrap_or(0);
             // ...unless the row ends where the pulsed rows end and stands
@@ -707,6 +731,32 @@ pub(crate) mod tests {
         let layout = config.detect(&mask, &grid, 10.0).unwrap();
         assert_eq!(layout.row_baselines.len(), 4, "{:?}", layout.row_baselines);
         assert_eq!(layout.kind, LayoutKind::ThreeByFourRhythm);
+    }
+
+    #[test]
+    fn lines_above_and_below_the_pulsed_rows_are_not_rows() {
+        let ppmm = 4.0;
+        let (mut mask, baselines, _) = synthetic_mask(4, ppmm);
+        // header text and shadow edges: wavy lines without a pulse above the
+        // first row and below the last, too many for a "most rows" rule
+        let mut wavy = |y0: f32| {
+            for x in (20.0 * ppmm) as u32..(260.0 * ppmm) as u32 {
+                let y = y0 + 2.0 * ppmm * ((x as f32 / (3.0 * ppmm)).sin());
+                for dy in 0..2 {
+                    mask.put_pixel(x, (y as u32 + dy).min(mask.height() - 1), Luma([255]));
+                }
+            }
+        };
+        wavy(3.0 * ppmm);
+        wavy(11.0 * ppmm);
+        wavy(baselines[3] + 20.0 * ppmm);
+        let grid = GridInfo::from_dpi(ppmm * 25.4, ScaleSource::Grid);
+        let rows = LayoutDetectConfig::default().find_rows(&mask, &grid);
+        let ys: Vec<f32> = rows.iter().map(|r| r.baseline_y).collect();
+        assert_eq!(rows.len(), 4, "{ys:?}");
+        for (a, b) in ys.iter().zip(&baselines) {
+            assert!((a - b).abs() < 1.5, "{ys:?}");
+        }
     }
 
     #[test]
