@@ -304,8 +304,10 @@ impl LayoutDetectConfig {
         }
         if starts.len() * 2 > rows.len() {
             let med = imaging::median(&starts);
+            // (a row whose ink begins further left took a page edge or a
+            // shadow for its start)
             for r in rows.iter_mut().filter(|r| r.pulse.is_none()) {
-                if (r.x_start - med).abs() < 15.0 * ppx {
+                if r.x_start - med < 15.0 * ppx {
                     r.x_start = med;
                 }
             }
@@ -397,7 +399,29 @@ pub fn find_pulse(
                     let y = yt as isize + dy;
                     y >= 0 && (y as usize) < h && m[y as usize * w + xm] >= lvl
                 });
-                if has_top {
+                // the edges end at the pulse's top and at the baseline: a
+                // neighbouring row's pulse, or grid lines, run on past them
+                let ink_in = |x: f32, from: f32, to: f32| -> f32 {
+                    let (ya, yb) = (from.max(0.0) as usize, (to.max(0.0) as usize).min(h - 1));
+                    let mut worst = 0.0f32;
+                    for xx in [
+                        x.round() as isize - 1,
+                        x.round() as isize,
+                        x.round() as isize + 1,
+                    ] {
+                        if xx < 0 || xx as usize >= w {
+                            continue;
+                        }
+                        let n = (ya..=yb).filter(|&y| m[y * w + xx as usize] >= lvl).count();
+                        worst = worst.max(n as f32 / (yb.saturating_sub(ya) + 1) as f32);
+                    }
+                    worst
+                };
+                let runs_on = [e0, e1].into_iter().any(|e| {
+                    ink_in(e, yt - 6.0 * ppy, yt - 1.5 * ppy) > 0.5
+                        || ink_in(e, baseline + 1.5 * ppy, baseline + 6.0 * ppy) > 0.5
+                });
+                if has_top && !runs_on {
                     // the rising edge is clear of the trace; the falling one
                     // touches it: when the width is the standard 0.2 s, the
                     // start is measured from the rising edge
@@ -731,6 +755,42 @@ pub(crate) mod tests {
         let layout = config.detect(&mask, &grid, 10.0).unwrap();
         assert_eq!(layout.row_baselines.len(), 4, "{:?}", layout.row_baselines);
         assert_eq!(layout.kind, LayoutKind::ThreeByFourRhythm);
+    }
+
+    #[test]
+    fn a_pulse_is_not_found_in_a_neighbours_pulse_or_in_grid_lines() {
+        let ppmm = 4.0;
+        let (mut mask, baselines, x_start) = synthetic_mask(2, ppmm);
+        let (w, h) = (mask.width() as usize, mask.height() as usize);
+        let find = |m: &GrayImage, b: f32| {
+            find_pulse(
+                m.as_raw(),
+                w,
+                h,
+                100,
+                (x_start - 5.0 * ppmm) as usize,
+                b,
+                ppmm,
+                ppmm,
+            )
+        };
+        assert!(find(&mask, baselines[0]).is_some());
+        // 10.5 mm under the first row, its pulse and trace look like a pulse
+        // standing on that line
+        assert!(find(&mask, baselines[0] + 10.5 * ppmm).is_none());
+        // dark vertical grid lines 5 mm apart, the whole page tall, and a
+        // horizontal one 10 mm over a would-be baseline
+        let xg = (200.0 * ppmm) as u32;
+        for y in 0..h as u32 {
+            mask.put_pixel(xg, y, Luma([255]));
+            mask.put_pixel(xg + (5.0 * ppmm) as u32, y, Luma([255]));
+        }
+        let b = baselines[1] - 15.0 * ppmm;
+        for x in xg - 40..xg + 60 {
+            mask.put_pixel(x, (b - 10.0 * ppmm) as u32, Luma([255]));
+        }
+        let at_grid = find_pulse(mask.as_raw(), w, h, 100, xg as usize, b, ppmm, ppmm);
+        assert!(at_grid.is_none(), "{at_grid:?}");
     }
 
     #[test]
