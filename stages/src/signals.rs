@@ -32,6 +32,10 @@ use serde::{Deserialize, Serialize};
 pub struct ToSignalsConfig {
     /// Subtract each lead's median (baseline wander of the printed row).
     pub remove_median: bool,
+    /// A lead drawn twice (lead II in its 3x4 panel and on the rhythm
+    /// strip) is two tracings of the same samples: average them where
+    /// they overlap, each at its own level, instead of keeping one.
+    pub skip_repeats: bool,
 }
 
 #[typetag::serde(name = "to_signals")]
@@ -55,10 +59,16 @@ register_stage!(
     ToSignalsConfig,
     "to_signals",
     summary = "Samples each traced path at fs (per sample, sub-pixel) and converts pixels to mV.",
-    params = [(
-        "remove_median",
-        "subtract each lead's median, for rows whose baseline is not the 0 mV line"
-    )],
+    params = [
+        (
+            "remove_median",
+            "subtract each lead's median, for rows whose baseline is not the 0 mV line"
+        ),
+        (
+            "skip_repeats",
+            "keep only the longest panel of a lead drawn twice (default: average the tracings where they overlap)"
+        )
+    ],
     example = "[stages.signals]\ntype = \"to_signals\"\ninputs = { traces = \"trace\", layout = \"layout\", grid = \"calibrate\" }\n"
 );
 
@@ -101,14 +111,15 @@ impl ToSignalsConfig {
                 *slot = Some((i, dur));
             }
         }
-        for (pi, _) in chosen.iter().flatten() {
-            let p = &layout.panels[*pi];
+        // one lead's samples from one panel, over the panel's window
+        let sample_panel = |pi: usize| -> Option<(usize, Vec<f32>, f32)> {
+            let p = &layout.panels[pi];
             let n0 = (p.t_start * fs).round().max(0.0) as usize;
             let n1 = ((p.t_end * fs).round() as usize).min(n_samples);
             if n1 <= n0 {
-                continue;
+                return None;
             }
-            let trace = traces.traces.iter().find(|t| t.panel == *pi);
+            let trace = traces.traces.iter().find(|t| t.panel == pi);
             let pts: &[[f32; 2]] = trace.map(|t| t.points.as_slice()).unwrap_or(&[]);
             let conf = trace.map(|t| t.confidence).unwrap_or(0.0);
             let mut samples = Vec::with_capacity(n1 - n0);
@@ -120,6 +131,46 @@ impl ToSignalsConfig {
                     Some(y) => (p.baseline_y - y) / px_per_mv,
                     None => f32::NAN,
                 });
+            }
+            Some((n0, samples, conf))
+        };
+        for (pi, _) in chosen.iter().flatten() {
+            let p = &layout.panels[*pi];
+            let Some((n0, mut samples, conf)) = sample_panel(*pi) else {
+                continue;
+            };
+            if !self.skip_repeats {
+                // the lead's other panels inside this one's window, traced
+                // with confidence: averaged in at their own level
+                for (qi, q) in layout.panels.iter().enumerate() {
+                    if qi == *pi || q.lead != p.lead {
+                        continue;
+                    }
+                    let Some((m0, other, qconf)) = sample_panel(qi) else {
+                        continue;
+                    };
+                    if m0 < n0 || m0 + other.len() > n0 + samples.len() || qconf < 0.9 || conf < 0.9
+                    {
+                        continue;
+                    }
+                    let mine = &mut samples[m0 - n0..m0 - n0 + other.len()];
+                    let both: Vec<(f32, f32)> = mine
+                        .iter()
+                        .zip(&other)
+                        .filter(|(a, b)| a.is_finite() && b.is_finite())
+                        .map(|(a, b)| (*a, *b))
+                        .collect();
+                    if both.len() * 2 < other.len() {
+                        continue;
+                    }
+                    let offset =
+                        both.iter().map(|(a, b)| (a - b) as f64).sum::<f64>() / both.len() as f64;
+                    for (a, b) in mine.iter_mut().zip(&other) {
+                        if a.is_finite() && b.is_finite() {
+                            *a = 0.5 * (*a + b + offset as f32);
+                        }
+                    }
+                }
             }
             fill_gaps(&mut samples);
             if self.remove_median {
@@ -241,5 +292,70 @@ mod tests {
         let mut v = vec![f32::NAN, 1.0, f32::NAN, 3.0, f32::NAN];
         fill_gaps(&mut v);
         assert_eq!(v, vec![1.0, 1.0, 2.0, 3.0, 3.0]);
+    }
+
+    #[test]
+    fn a_lead_drawn_twice_averages_its_two_tracings() {
+        // lead II at 4 px/mm: a 2.5 s panel in row 1 and the 10 s rhythm
+        // strip in row 2, the same sine traced with opposite errors
+        let grid = GridInfo::from_dpi(101.6, ScaleSource::Grid);
+        let panel = |row: usize, base: f32, secs: f32, rhythm: bool| Panel {
+            lead: Lead::II,
+            row,
+            col: 0,
+            bbox: Rect {
+                x0: 10.0,
+                y0: base - 40.0,
+                x1: 10.0 + 100.0 * secs,
+                y1: base + 40.0,
+            },
+            baseline_y: base,
+            x_start: 10.0,
+            x_end: 10.0 + 100.0 * secs,
+            t_start: 0.0,
+            t_end: secs,
+            rhythm,
+        };
+        let layout = Layout {
+            kind: LayoutKind::ThreeByFourRhythm,
+            page_seconds: 10.0,
+            row_baselines: vec![100.0, 300.0],
+            panels: vec![panel(0, 100.0, 2.5, false), panel(1, 300.0, 10.0, true)],
+        };
+        let mv = |x: f32| (x / 17.0).sin();
+        let trace = |i: usize, base: f32, len: f32, err: f32| Trace {
+            panel: i,
+            lead: Lead::II,
+            points: (0..=(len as i32))
+                .map(|k| {
+                    let x = 10.0 + k as f32;
+                    let wobble = err * if k % 2 == 0 { 1.0 } else { -1.0 };
+                    [x, base - 40.0 * mv(x) + wobble]
+                })
+                .collect(),
+            confidence: 1.0,
+        };
+        // opposite wobbles in the two drawings; a level offset in one
+        let traces = Traces {
+            traces: vec![
+                trace(0, 100.0 + 3.0, 250.0, 2.0),
+                trace(1, 300.0, 1000.0, -2.0),
+            ],
+        };
+        let err = |cfg: &ToSignalsConfig| {
+            let s = cfg.convert(&traces, &layout, &grid, 100.0, 10.0);
+            let ii = s.lead(Lead::II).unwrap();
+            assert_eq!(ii.samples.len(), 1000);
+            (0..250)
+                .map(|n| (ii.samples[n] - mv(10.0 + n as f32)).abs())
+                .fold(0.0f32, f32::max)
+        };
+        let kept = err(&ToSignalsConfig {
+            skip_repeats: true,
+            ..ToSignalsConfig::default()
+        });
+        let averaged = err(&ToSignalsConfig::default());
+        assert!(kept > 0.04, "{kept}");
+        assert!(averaged < 0.01, "{averaged}");
     }
 }
