@@ -44,7 +44,9 @@
 
 use crate::imaging;
 use crate::trace_fit::{estimate_reach, fit_polyline_through, ColumnExtent, PolylineFit};
-use crate::trace_rows::{column_centroid, row_crossings, CrossingSearch, RowCrossing};
+use crate::trace_rows::{
+    column_centroid, column_edges, row_crossings, CrossingSearch, RowCrossing,
+};
 use ecgdig_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -113,6 +115,9 @@ pub struct TraceViterbiConfig {
     /// With the page image connected, place flat strokes by the image's
     /// shading (sub-pixel) rather than by the mask.
     pub subpixel_centres: bool,
+    /// With `subpixel_centres`, also end taller runs at the image's
+    /// sub-pixel ink edges (less half the pen).
+    pub subpixel_ends: bool,
     /// A row crossing counts only while the fit passes within this many
     /// pixels of it.
     pub crossing_gate_px: f32,
@@ -147,6 +152,7 @@ impl Default for TraceViterbiConfig {
             crossing_min_px_per_mm: 5.0,
             crossing_max_merged_pens: 3.0,
             subpixel_centres: true,
+            subpixel_ends: true,
             crossing_gate_px: 1.5,
         }
     }
@@ -258,6 +264,10 @@ register_stage!(
             "with the page image connected, place flat strokes by its shading (sub-pixel)"
         ),
         (
+            "subpixel_ends",
+            "with subpixel_centres, end taller runs at the image's sub-pixel ink edges less half the pen"
+        ),
+        (
             "crossing_gate_px",
             "a row crossing counts only while the fit passes within this many pixels of it"
         ),
@@ -272,6 +282,10 @@ struct Run {
     y1: u32,
     /// Intensity-weighted centre.
     yc: f32,
+    /// The centre line's sub-pixel top and bottom in this column, from the
+    /// image's shading (NaN: from the run's ends).
+    lo: f32,
+    hi: f32,
     /// Mean ink strength 0..1.
     strength: f32,
 }
@@ -416,6 +430,8 @@ impl TraceViterbiConfig {
                     y0: s as u32,
                     y1: (y - 1) as u32,
                     yc: wsum / sum.max(1.0),
+                    lo: f32::NAN,
+                    hi: f32::NAN,
                     strength: sum / ((y - s) as f32 * 255.0),
                 });
                 next_y = y;
@@ -596,10 +612,32 @@ impl TraceViterbiConfig {
         let pen = imaging::median(&lens).max(1.0);
         if let (Some(im), true) = (image, self.subpixel_centres) {
             // flat strokes: the run's centre from the image's shading
+            let mut thick = Vec::new();
             for (c, r) in path.iter_mut() {
                 if ((r.y1 - r.y0 + 1) as f32) <= pen + 0.5 {
                     if let Some(yc) = column_centroid(im, (x0 as usize + *c) as u32, r.y0, r.y1) {
                         r.yc = yc;
+                    }
+                    if let Some((_, _, t)) = column_edges(im, (x0 as usize + *c) as u32, r.y0, r.y1)
+                    {
+                        thick.push(t);
+                    }
+                }
+            }
+            // taller runs: the centre line's ends half the pen's shaded
+            // thickness inside the ink's sub-pixel edges
+            if self.subpixel_ends && thick.len() >= 16 {
+                let half = 0.5 * imaging::median(&thick);
+                for (c, r) in path.iter_mut() {
+                    if ((r.y1 - r.y0 + 1) as f32) > pen + 0.5 {
+                        if let Some((top, bottom, _)) =
+                            column_edges(im, (x0 as usize + *c) as u32, r.y0, r.y1)
+                        {
+                            if bottom - top > 2.0 * half {
+                                r.lo = top + half;
+                                r.hi = bottom - half;
+                            }
+                        }
                     }
                 }
             }
@@ -663,6 +701,12 @@ impl PanelPath {
                         x,
                         lo: r.yc,
                         hi: r.yc,
+                    }
+                } else if r.lo.is_finite() && r.hi.is_finite() {
+                    ColumnExtent {
+                        x,
+                        lo: r.lo,
+                        hi: r.hi,
                     }
                 } else {
                     ColumnExtent {

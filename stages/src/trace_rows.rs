@@ -230,10 +230,65 @@ pub fn column_centroid(image: &RgbImage, x: u32, y0: u32, y1: u32) -> Option<f32
     (sum > 0.0).then(|| moment / sum)
 }
 
+/// The ink's sub-pixel top and bottom edges in column `x` of the page
+/// image around the run `y0..=y1` (where the darkness, against the paper
+/// just outside the run, crosses half), and the flat pen's thickness when
+/// the run is one flat stroke (the darkness summed). `None` when the run does
+/// not stand out from the paper.
+pub fn column_edges(image: &RgbImage, x: u32, y0: u32, y1: u32) -> Option<(f32, f32, f32)> {
+    let (w, h) = image.dimensions();
+    if x >= w || y1 >= h || y0 > y1 {
+        return None;
+    }
+    let v = |y: u32| -> f32 {
+        let p = image.get_pixel(x, y).0;
+        p[0].max(p[1]).max(p[2]) as f32
+    };
+    let above = y0.saturating_sub(2)..y0;
+    let below = (y1 + 1).min(h - 1)..(y1 + 3).min(h);
+    let paper = above.chain(below).map(v).fold(0.0f32, f32::max);
+    let ink = (y0..=y1).map(v).fold(255.0f32, f32::min);
+    if paper - ink < 16.0 {
+        return None;
+    }
+    let from = y0.saturating_sub(1);
+    let dark: Vec<f32> = (from..=(y1 + 1).min(h - 1))
+        .map(|y| ((paper - v(y)) / (paper - ink)).clamp(0.0, 1.0))
+        .collect();
+    let first = dark.iter().position(|&d| d > 0.05)?;
+    let last = dark.iter().rposition(|&d| d > 0.05)?;
+    // an edge inside its pixel: the pixel's missing coverage
+    let mut top = (from as usize + first) as f32 - 0.5;
+    for &d in dark[first..].iter().take_while(|&&d| d < 0.95) {
+        top += 1.0 - d;
+    }
+    let mut bottom = (from as usize + last) as f32 + 0.5;
+    for &d in dark[..=last].iter().rev().take_while(|&&d| d < 0.95) {
+        bottom -= 1.0 - d;
+    }
+    Some((top, bottom.max(top), dark.iter().sum()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use image::Luma;
+
+    #[test]
+    fn a_columns_ink_edges_are_found_inside_their_pixels() {
+        // ink from y = 20.3 to y = 31.6 (coverage-drawn), on white
+        let mut im = RgbImage::from_pixel(5, 50, image::Rgb([250, 250, 250]));
+        for y in 0..50u32 {
+            let c = ((y as f32 + 0.5).min(31.6) - (y as f32 - 0.5).max(20.3)).clamp(0.0, 1.0);
+            let v = (250.0 - 230.0 * c).round() as u8;
+            im.put_pixel(2, y, image::Rgb([v, v, v]));
+        }
+        let (top, bottom, thick) = column_edges(&im, 2, 21, 31).expect("ink");
+        assert!((top - 20.3).abs() < 0.05, "{top}");
+        assert!((bottom - 31.6).abs() < 0.05, "{bottom}");
+        assert!((thick - 11.3).abs() < 0.1, "{thick}");
+        assert_eq!(column_edges(&im, 0, 21, 31), None);
+    }
 
     /// A soft line of slope `s` (px per px) through `(x0, y0)`, `pen` px
     /// wide horizontally, drawn by area coverage.
