@@ -70,6 +70,10 @@ pub struct TraceViterbiConfig {
     pub far_cost_per_mm: f32,
     /// Cost per column skipped without ink.
     pub skip_cost: f32,
+    /// Extra cost of skipping over a column whose ink lies where the line
+    /// would pass (the trace is there: a tall wave, not a gap); not on
+    /// coarse pages (under `low_res_px_per_mm`), where grid lines are ink.
+    pub skip_over_ink_cost: f32,
     /// Longest stretch without ink bridged, mm.
     pub max_skip_mm: f32,
     /// Past a longer stretch the trace is picked up again when at least this
@@ -134,6 +138,7 @@ impl Default for TraceViterbiConfig {
             baseline_cost_per_mm: 0.02,
             far_cost_per_mm: 0.01,
             skip_cost: 0.6,
+            skip_over_ink_cost: 2.0,
             max_skip_mm: 2.0,
             resume_mm: 5.0,
             resume_max_offset_mm: 2.0,
@@ -209,6 +214,10 @@ register_stage!(
             "cost per mm from the baseline, absolute (small: under skip_cost for the tallest waves)"
         ),
         ("skip_cost", "cost per column bridged without ink"),
+        (
+            "skip_over_ink_cost",
+            "extra cost of skipping a column whose ink lies where the line would pass (a tall wave, not a gap)"
+        ),
         ("max_skip_mm", "longest stretch without ink that is bridged, mm"),
         (
             "resume_mm",
@@ -392,7 +401,9 @@ impl TraceViterbiConfig {
         let ncol = (x1 - x0 + 1) as usize;
         let wu = w as usize;
         let merge = (self.merge_gap_mm * grid.px_per_mm_y).round().max(0.0) as usize;
-        let ink_level = if grid.px_per_mm_y < self.low_res_px_per_mm {
+        // coarse pages: thin strokes are faint and grid lines read as ink
+        let low_res = grid.px_per_mm_y < self.low_res_px_per_mm;
+        let ink_level = if low_res {
             self.low_res_ink_level
         } else {
             self.ink_level
@@ -529,7 +540,20 @@ impl TraceViterbiConfig {
                         let pi = i - d;
                         let skip = self.skip_cost * (d - 1) as f32;
                         for (k, pr) in cols[lo + pi].iter().enumerate() {
-                            let c = cost[pi][k] + skip + jump(pr, r);
+                            // skipping a column whose ink lies where the
+                            // line would pass: the trace was there (a
+                            // tall wave), not missing
+                            let over_ink = if d > 1 && !low_res {
+                                let (a, b) = (pr.y0.min(r.y0), pr.y1.max(r.y1));
+                                if cols[lo + pi + 1].iter().any(|q| q.y0 <= b && q.y1 >= a) {
+                                    self.skip_over_ink_cost
+                                } else {
+                                    0.0
+                                }
+                            } else {
+                                0.0
+                            };
+                            let c = cost[pi][k] + skip + over_ink + jump(pr, r);
                             if c < best.0 {
                                 best = (c, (pi as u32, k as u32));
                             }
@@ -870,6 +894,56 @@ mod tests {
             .iter()
             .filter(|p| p[0] > 60.0 && p[0] < 70.0)
             .all(|p| p[1] < 55.0));
+    }
+
+    #[test]
+    fn a_tall_narrow_wave_is_climbed_not_skipped_for_a_neighbours_stroke() {
+        // 8 px/mm, baseline y=300; a 33 mm QRS: up from the baseline over
+        // columns 60..63 to a tip at y=36, down over 64..67; the neighbour
+        // row's tall R wave rises into this panel at columns 62..65, to
+        // y=290, close to this baseline
+        let mut m = GrayImage::new(200, 500);
+        let mut vline = |x: u32, a: u32, b: u32| {
+            for y in a..=b {
+                m.put_pixel(x, y, Luma([255]));
+            }
+        };
+        for x in 5..195u32 {
+            match x {
+                60..=63 => {
+                    let top = 300 - 66 * (x - 59);
+                    vline(x, top, top + 68);
+                }
+                64..=67 => {
+                    let bot = 36 + 66 * (x - 63);
+                    vline(x, bot - 68, bot.min(301));
+                }
+                _ => vline(x, 299, 301),
+            }
+        }
+        for x in 62..=65u32 {
+            vline(x, 290, 450);
+        }
+        let grid = GridInfo::from_dpi(203.2, ScaleSource::Grid);
+        let layout = Layout {
+            kind: LayoutKind::Other,
+            page_seconds: 10.0,
+            row_baselines: vec![300.0],
+            panels: vec![panel(5.0, 194.0, 0.0, 499.0, 300.0)],
+        };
+        let tip = |t: &TraceViterbiConfig| {
+            t.trace_all(&m, &layout, &grid).traces[0]
+                .points
+                .iter()
+                .map(|p| p[1])
+                .fold(f32::MAX, f32::min)
+        };
+        assert!(tip(&thin_pen()) < 60.0, "tip at {}", tip(&thin_pen()));
+        let careless = TraceViterbiConfig {
+            skip_over_ink_cost: 0.0,
+            ..thin_pen()
+        };
+        assert!(tip(&careless) > 100.0, "tip at {}", tip(&careless));
     }
 
     #[test]
