@@ -153,7 +153,7 @@ impl Default for TraceViterbiConfig {
             fit_iterations: 8,
             row_crossings: true,
             crossing_weight: 8.0,
-            crossing_max_width_pens: 1.4,
+            crossing_max_width_pens: 0.75,
             crossing_min_px_per_mm: 5.0,
             crossing_max_merged_pens: 3.0,
             subpixel_centres: true,
