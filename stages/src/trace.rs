@@ -158,7 +158,7 @@ impl Default for TraceViterbiConfig {
             crossing_max_merged_pens: 3.0,
             subpixel_centres: true,
             subpixel_ends: true,
-            crossing_gate_px: 1.5,
+            crossing_gate_px: 2.5,
         }
     }
 }
