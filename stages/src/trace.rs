@@ -86,6 +86,9 @@ pub struct TraceViterbiConfig {
     /// Near a panel's ends (mm), tall runs repeated unchanged in the next
     /// column (pulse edges, separator bars: vertical lines) are ignored.
     pub edge_guard_mm: f32,
+    /// At a row's start, tall runs (over 6 mm above the baseline) in this
+    /// many first columns are the calibration pulse's falling edge.
+    pub pulse_edge_columns: usize,
     /// Breaks up to this long (mm) inside a column's ink are bridged.
     pub merge_gap_mm: f32,
     /// Turn the chosen runs into the signal by inverse rendering (the
@@ -144,6 +147,7 @@ impl Default for TraceViterbiConfig {
             resume_max_offset_mm: 2.0,
             max_runs_per_column: 12,
             edge_guard_mm: 0.8,
+            pulse_edge_columns: 2,
             merge_gap_mm: 0.5,
             fit_polyline: true,
             vertices_per_px: 3,
@@ -234,6 +238,10 @@ register_stage!(
         (
             "edge_guard_mm",
             "near a panel's ends (mm), tall runs repeated unchanged in the next column (pulse edges, separator bars) are ignored"
+        ),
+        (
+            "pulse_edge_columns",
+            "at a row's start, tall runs (over 6 mm above the baseline) in this many first columns are the pulse's falling edge"
         ),
         (
             "merge_gap_mm",
@@ -475,7 +483,13 @@ impl TraceViterbiConfig {
                     .into_iter()
                     .filter(|&n| n < ncol)
                     .any(|n| cols[n].iter().any(|q| is_tall(q) && same_line(q, r)));
-                if repeated {
+                // at a row's start the pulse's falling edge reaches up to
+                // the pulse's top (10 mm at standard gain): no wave in the
+                // signal's first columns stands that tall above the baseline
+                let pulse_edge = p.col == 0
+                    && ci < self.pulse_edge_columns
+                    && p.baseline_y - r.y0 as f32 > 6.0 * grid.px_per_mm_y;
+                if repeated || pulse_edge {
                     bars.push((ci, k));
                 }
             }
@@ -894,6 +908,44 @@ mod tests {
             .iter()
             .filter(|p| p[0] > 60.0 && p[0] < 70.0)
             .all(|p| p[1] < 55.0));
+    }
+
+    #[test]
+    fn the_pulses_falling_edge_at_a_rows_start_is_not_the_signal() {
+        // 4 px/mm, baseline y=100: the pulse's falling edge, one column
+        // wide and 10 mm tall, in the panel's first column, then a flat trace
+        let mut m = GrayImage::new(200, 200);
+        for y in 60..=101 {
+            m.put_pixel(10, y, Luma([255]));
+        }
+        for x in 10..190u32 {
+            m.put_pixel(x, 100, Luma([255]));
+            m.put_pixel(x, 101, Luma([255]));
+        }
+        let grid = GridInfo::from_dpi(101.6, ScaleSource::Grid);
+        let layout = Layout {
+            kind: LayoutKind::Other,
+            page_seconds: 10.0,
+            row_baselines: vec![100.0],
+            panels: vec![panel(10.0, 189.0, 0.0, 199.0, 100.0)],
+        };
+        let top = |t: &TraceViterbiConfig| {
+            t.trace_all(&m, &layout, &grid).traces[0]
+                .points
+                .iter()
+                .map(|p| p[1])
+                .fold(f32::MAX, f32::min)
+        };
+        assert!(
+            top(&thin_pen()) > 98.0,
+            "the edge was traced: {}",
+            top(&thin_pen())
+        );
+        let keep = TraceViterbiConfig {
+            pulse_edge_columns: 0,
+            ..thin_pen()
+        };
+        assert!(top(&keep) < 70.0, "{}", top(&keep));
     }
 
     #[test]
