@@ -273,7 +273,11 @@ impl LayoutDetectConfig {
                 let d = (r.baseline_y - top)
                     .abs()
                     .min((r.baseline_y - bottom).abs());
-                (r.ink_x1 - end).abs() < 2.0 * ppx && d > 0.7 * spacing && d < 1.4 * spacing
+                let ends_with_them = (r.ink_x1 - end).abs() < 2.0 * ppx;
+                // ...or, cut by the page's edge (a rotated photo), stands
+                // right where the next row would
+                let on_the_beat = d > 0.85 * spacing && d < 1.2 * spacing;
+                (ends_with_them || on_the_beat) && d > 0.7 * spacing && d < 1.4 * spacing
             };
             let mut i = 0;
             rows.retain(|r| {
@@ -817,6 +821,33 @@ pub(crate) mod tests {
         for (a, b) in ys.iter().zip(&baselines) {
             assert!((a - b).abs() < 1.5, "{ys:?}");
         }
+    }
+
+    #[test]
+    fn a_rhythm_strip_cut_by_the_pages_edge_is_still_a_row() {
+        let ppmm = 4.0;
+        let (mut mask, baselines, x_start) = synthetic_mask(4, ppmm);
+        // a rotated photo's edge cuts off the last row's pulse and its last
+        // 60 mm: it neither has a pulse nor ends where the others do
+        let b = baselines[3];
+        let cut = x_start + 190.0 * ppmm;
+        for x in 0..mask.width() {
+            if (x as f32) <= x_start + 1.0 || (x as f32) >= cut {
+                for y in (b - 12.0 * ppmm) as u32..=((b + 3.0 * ppmm) as u32).min(mask.height() - 1)
+                {
+                    mask.put_pixel(x, y, Luma([0]));
+                }
+            }
+        }
+        let grid = GridInfo::from_dpi(ppmm * 25.4, ScaleSource::Grid);
+        let config = LayoutDetectConfig {
+            min_waviness: 0.5,
+            ..LayoutDetectConfig::default()
+        };
+        let rows = config.find_rows(&mask, &grid);
+        assert_eq!(rows.len(), 4, "{rows:?}");
+        assert!(rows[3].pulse.is_none());
+        assert!((rows[3].baseline_y - b).abs() < 1.5);
     }
 
     #[test]
