@@ -29,7 +29,7 @@
 //! [stages.trace]
 //! type = "trace_viterbi"
 //! inputs = { mask = "segment", layout = "layout", grid = "calibrate" }
-//! ink_level = 100
+//! ink_level = 60
 //! low_res_ink_level = 40
 //! jump_cost_per_mm = 2.0
 //! weak_ink_cost = 1.0
@@ -133,7 +133,7 @@ pub struct TraceViterbiConfig {
 impl Default for TraceViterbiConfig {
     fn default() -> Self {
         Self {
-            ink_level: 100,
+            ink_level: 60,
             low_res_ink_level: 40,
             low_res_px_per_mm: 5.0,
             jump_cost_per_mm: 2.0,
