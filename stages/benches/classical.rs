@@ -94,7 +94,11 @@ fn bench(c: &mut Criterion) {
     c.bench_function("calibration_pulse", |b| {
         b.iter(|| calibration::pulse_heights(black_box(&mask), &l, &g, 128))
     });
+    // as in the default pipeline: sub-pixel evidence from the page image
     c.bench_function("trace_viterbi", |b| {
+        b.iter(|| tr.trace_all_with_image(black_box(&mask), Some(&page.rgb), &l, &g))
+    });
+    c.bench_function("trace_viterbi_mask_only", |b| {
         b.iter(|| tr.trace_all(black_box(&mask), &l, &g))
     });
     c.bench_function("to_signals", |b| {
