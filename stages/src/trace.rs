@@ -63,6 +63,11 @@ pub struct TraceViterbiConfig {
     pub jump_cost_per_mm: f32,
     /// Cost of a run with the faintest accepted ink (0 for full ink).
     pub weak_ink_cost: f32,
+    /// On coarse pages (under `low_res_px_per_mm`) a run's ink strength
+    /// counts its darkest pixel half: a one-pixel stroke is mostly
+    /// antialiased edge there, and its mean would lose to a bold label
+    /// glyph or a grid line; `false`: the mean everywhere.
+    pub low_res_strength_from_peak: bool,
     /// Cost per mm of distance from the panel's baseline.
     pub baseline_cost_per_mm: f32,
     /// Cost per mm of distance from the baseline, absolute (small: it
@@ -138,6 +143,7 @@ impl Default for TraceViterbiConfig {
             low_res_px_per_mm: 5.0,
             jump_cost_per_mm: 2.0,
             weak_ink_cost: 1.0,
+            low_res_strength_from_peak: true,
             baseline_cost_per_mm: 0.02,
             far_cost_per_mm: 0.01,
             skip_cost: 0.6,
@@ -209,6 +215,10 @@ register_stage!(
             "cost of a vertical gap between consecutive columns' runs, per mm"
         ),
         ("weak_ink_cost", "cost of a run of the faintest ink (0 for full ink)"),
+        (
+            "low_res_strength_from_peak",
+            "on coarse pages a run's ink strength counts its darkest pixel half (true) or is its mean (false)"
+        ),
         (
             "baseline_cost_per_mm",
             "cost per mm of distance from the panel's baseline (tie breaker between rows)"
@@ -431,12 +441,14 @@ impl TraceViterbiConfig {
                 let s = y;
                 let mut sum = 0f32;
                 let mut wsum = 0f32;
+                let mut peak = 0u8;
                 let mut last = y;
                 // follow the run, bridging breaks of up to `merge` pixels
                 // (faint, thin strokes of steep waves)
                 while y <= y1 as usize && y <= last + merge {
                     let v = m[y * wu + x];
                     if v >= ink_level {
+                        peak = peak.max(v);
                         let v = v as f32;
                         sum += v;
                         wsum += v * y as f32;
@@ -451,7 +463,11 @@ impl TraceViterbiConfig {
                     yc: wsum / sum.max(1.0),
                     lo: f32::NAN,
                     hi: f32::NAN,
-                    strength: sum / ((y - s) as f32 * 255.0),
+                    strength: if low_res && self.low_res_strength_from_peak {
+                        0.5 * (peak as f32 / 255.0 + sum / ((y - s) as f32 * 255.0))
+                    } else {
+                        sum / ((y - s) as f32 * 255.0)
+                    },
                 });
                 next_y = y;
             }
@@ -908,6 +924,55 @@ mod tests {
             .iter()
             .filter(|p| p[0] > 60.0 && p[0] < 70.0)
             .all(|p| p[1] < 55.0));
+    }
+
+    #[test]
+    fn on_a_coarse_page_a_thin_stroke_beats_a_wider_fainter_band() {
+        // 4 px/mm (100 dpi), baseline y=100: the trace is one pixel of full
+        // ink with faint antialiased rows above and below (mean strength
+        // 0.52); a band of three mid-grey rows (mean 0.63: a label, a grid
+        // line) runs 3 mm under it for 30 columns, joined to it at both ends
+        let mut m = GrayImage::new(300, 200);
+        for x in 10..290u32 {
+            m.put_pixel(x, 99, Luma([70]));
+            m.put_pixel(x, 100, Luma([255]));
+            m.put_pixel(x, 101, Luma([70]));
+        }
+        for x in 60..90u32 {
+            for y in 111..114 {
+                m.put_pixel(x, y, Luma([160]));
+            }
+        }
+        for x in [60u32, 89] {
+            for y in 101..111 {
+                m.put_pixel(x, y, Luma([160]));
+            }
+        }
+        let grid = GridInfo::from_dpi(101.6, ScaleSource::Grid);
+        let layout = Layout {
+            kind: LayoutKind::Other,
+            page_seconds: 10.0,
+            row_baselines: vec![100.0],
+            panels: vec![panel(10.0, 289.0, 0.0, 199.0, 100.0)],
+        };
+        let lowest = |t: &TraceViterbiConfig| {
+            t.trace_all(&m, &layout, &grid).traces[0]
+                .points
+                .iter()
+                .filter(|p| p[0] > 65.0 && p[0] < 85.0)
+                .map(|p| p[1])
+                .fold(f32::MIN, f32::max)
+        };
+        assert!(
+            lowest(&thin_pen()) < 102.0,
+            "the band was followed: {}",
+            lowest(&thin_pen())
+        );
+        let mean = TraceViterbiConfig {
+            low_res_strength_from_peak: false,
+            ..thin_pen()
+        };
+        assert!(lowest(&mean) > 108.0, "{}", lowest(&mean));
     }
 
     #[test]
