@@ -98,11 +98,12 @@ fn shipped_sample_digitizes_to_real_signals() {
 // Measured 2026-12-01 (default pipeline: polyline fit with the image's
 // sub-pixel shading, edges and row crossings; pulse-aware layout): sample
 // 22.95 dB; clean subset 25.04 dB; distorted subset 16.32 dB; bw subset
-// 10.00 dB.
+// 9.65 dB (the whole bw set gained, these four pages lost 0.35 dB to the
+// coarse-page ink strength).
 const SAMPLE_FLOOR_DB: f64 = 22.4;
 const CLEAN_FLOOR_DB: f64 = 24.5;
 const DISTORTED_FLOOR_DB: f64 = 15.8;
-const BW_FLOOR_DB: f64 = 9.5;
+const BW_FLOOR_DB: f64 = 9.3;
 
 fn dev_guard(set: &str, ext: &str, images: &[&str], floor_db: f64) {
     let Some(shared) = shared() else {
