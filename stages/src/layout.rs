@@ -268,22 +268,37 @@ impl LayoutDetectConfig {
                 .map(|p| p[1].baseline_y - p[0].baseline_y)
                 .collect();
             let spacing = imaging::median(&gaps);
-            let (top, bottom) = (rows[first].baseline_y, rows[last].baseline_y);
-            let continues = |r: &Row| {
-                let d = (r.baseline_y - top)
-                    .abs()
-                    .min((r.baseline_y - bottom).abs());
+            // a row one spacing on from the last kept one continues the
+            // layout (several rhythm strips without pulses chain on)
+            let continues = |r: &Row, from: f32| {
+                let d = (r.baseline_y - from).abs();
                 let ends_with_them = (r.ink_x1 - end).abs() < 2.0 * ppx;
                 // ...or, cut by the page's edge (a rotated photo), stands
                 // right where the next row would
                 let on_the_beat = d > 0.85 * spacing && d < 1.2 * spacing;
                 (ends_with_them || on_the_beat) && d > 0.7 * spacing && d < 1.4 * spacing
             };
+            let mut keep: Vec<bool> = (0..rows.len())
+                .map(|i| rows[i].pulse.is_some() || (i > first && i < last))
+                .collect();
+            let mut from = rows[last].baseline_y;
+            for i in last + 1..rows.len() {
+                if continues(&rows[i], from) {
+                    keep[i] = true;
+                    from = rows[i].baseline_y;
+                }
+            }
+            let mut from = rows[first].baseline_y;
+            for i in (0..first).rev() {
+                if continues(&rows[i], from) {
+                    keep[i] = true;
+                    from = rows[i].baseline_y;
+                }
+            }
             let mut i = 0;
-            rows.retain(|r| {
-                let keep = r.pulse.is_some() || (i > first && i < last) || continues(r);
+            rows.retain(|_| {
                 i += 1;
-                keep
+                keep[i - 1]
             });
         }
         // rows without a pulse crowded between rows with one (ruled lines,
@@ -821,6 +836,28 @@ pub(crate) mod tests {
         for (a, b) in ys.iter().zip(&baselines) {
             assert!((a - b).abs() < 1.5, "{ys:?}");
         }
+    }
+
+    #[test]
+    fn several_rhythm_strips_without_pulses_chain_on() {
+        let ppmm = 4.0;
+        let (mut mask, baselines, x_start) = synthetic_mask(5, ppmm);
+        // the last two rows (two rhythm strips) have no pulse
+        for &b in &baselines[3..] {
+            for x in 0..(x_start + 1.0) as u32 {
+                for y in (b - 12.0 * ppmm) as u32..=(b + 1.0) as u32 {
+                    mask.put_pixel(x, y, Luma([0]));
+                }
+            }
+        }
+        let grid = GridInfo::from_dpi(ppmm * 25.4, ScaleSource::Grid);
+        let config = LayoutDetectConfig {
+            min_waviness: 0.5,
+            ..LayoutDetectConfig::default()
+        };
+        let rows = config.find_rows(&mask, &grid);
+        assert_eq!(rows.len(), 5, "{rows:?}");
+        assert!(rows[3].pulse.is_none() && rows[4].pulse.is_none());
     }
 
     #[test]
