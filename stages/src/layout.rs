@@ -61,7 +61,7 @@ impl Default for LayoutDetectConfig {
             min_peak_fraction: 0.25,
             ink_level: 100,
             min_waviness: 1.0,
-            pulse_column_tolerance_mm: 2.0,
+            pulse_column_tolerance_mm: 3.5,
         }
     }
 }
