@@ -175,7 +175,8 @@ impl LayoutDetectConfig {
                 kept.push(p);
             }
         }
-        let mut cands: Vec<(f32, Row)> = Vec::new();
+        // (projection peak, passes the waviness bar on its own, row)
+        let mut cands: Vec<(f32, bool, Row)> = Vec::new();
         for &y in &kept {
             let yb = imaging::parabolic_peak(&sm, y);
             // ink along the baseline: column occupancy within +-3 mm
@@ -219,6 +220,7 @@ impl LayoutDetectConfig {
             let x_start = pulse.map(|p| p.1).unwrap_or(x0 as f32);
             cands.push((
                 sm[y],
+                waviness >= self.min_waviness,
                 Row {
                     baseline_y: yb,
                     ink_x0: x0 as f32,
@@ -229,11 +231,18 @@ impl LayoutDetectConfig {
             ));
         }
         let top = cands.iter().map(|c| c.0).fold(0.0, f32::max);
-        let mut rows: Vec<Row> = cands
+        let kept: Vec<(bool, Row)> = cands
             .into_iter()
-            .filter(|c| c.0 >= self.min_peak_fraction * top || c.1.pulse.is_some())
-            .map(|c| c.1)
+            .filter(|c| c.0 >= self.min_peak_fraction * top || c.2.pulse.is_some())
+            .map(|c| (c.0 >= self.min_peak_fraction * top && c.1, c.2))
             .collect();
+        // rows kept for their pulse alone prop a layout up but cannot make
+        // one: a page where no row passes on its own ink is not read (its
+        // traces were lost to segmentation, say), rather than half read
+        if !kept.iter().any(|(own, _)| *own) {
+            return Vec::new();
+        }
+        let mut rows: Vec<Row> = kept.into_iter().map(|(_, r)| r).collect();
         rows.sort_by(|a, b| a.baseline_y.total_cmp(&b.baseline_y));
         // the pulses of a page stand in one column: a "pulse" well off it
         // (a grid line and a steep stroke, a neighbouring row's pulse seen
@@ -839,6 +848,27 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_page_whose_only_row_is_a_bare_pulse_is_not_read() {
+        // one row: a pulse and a dotted flat line, no wave at all (the rest
+        // of the page lost to segmentation)
+        let ppmm = 4.0;
+        let (mut mask, baselines, x_start) = synthetic_mask(1, ppmm);
+        let b = baselines[0];
+        for x in (x_start + 2.0) as u32..mask.width() {
+            for y in (b - 12.0 * ppmm) as u32..=((b + 3.0 * ppmm) as u32).min(mask.height() - 1) {
+                mask.put_pixel(x, y, Luma([0]));
+            }
+            if x % 3 == 0 {
+                mask.put_pixel(x, b as u32, Luma([255]));
+            }
+        }
+        let grid = GridInfo::from_dpi(ppmm * 25.4, ScaleSource::Grid);
+        let config = LayoutDetectConfig::default();
+        assert!(config.find_rows(&mask, &grid).is_empty());
+        assert!(config.detect(&mask, &grid, 10.0).is_err());
+    }
+
+    #[test]
     fn several_rhythm_strips_without_pulses_chain_on() {
         let ppmm = 4.0;
         let (mut mask, baselines, x_start) = synthetic_mask(5, ppmm);
@@ -903,8 +933,9 @@ pub(crate) mod tests {
             }
         }
         let grid = GridInfo::from_dpi(ppmm * 25.4, ScaleSource::Grid);
+        // (the synthetic waves pass a 0.5 waviness bar, the flat line none)
         let strict = LayoutDetectConfig {
-            min_waviness: 5.0,
+            min_waviness: 0.5,
             ..LayoutDetectConfig::default()
         };
         let rows = strict.find_rows(&mask, &grid);
