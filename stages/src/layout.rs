@@ -847,13 +847,28 @@ pub(crate) mod tests {
         }
     }
 
-    #[test]
-    fn a_page_whose_only_row_is_a_bare_pulse_is_not_read() {
-        // one row: a pulse and a dotted flat line, no wave at all (the rest
-        // of the page lost to segmentation)
-        let ppmm = 4.0;
-        let (mut mask, baselines, x_start) = synthetic_mask(1, ppmm);
-        let b = baselines[0];
+    /// The detector with a waviness bar the synthetic traces pass (they
+    /// wave less than real ones) without their pulses.
+    fn lenient() -> LayoutDetectConfig {
+        LayoutDetectConfig {
+            min_waviness: 0.5,
+            ..LayoutDetectConfig::default()
+        }
+    }
+
+    /// Erases the calibration pulse of the row at baseline `b`.
+    fn rub_out_pulse(mask: &mut GrayImage, b: f32, x_start: f32, ppmm: f32) {
+        for x in 0..(x_start + 1.0) as u32 {
+            for y in (b - 12.0 * ppmm) as u32..=(b + 1.0) as u32 {
+                mask.put_pixel(x, y, Luma([0]));
+            }
+        }
+    }
+
+    /// Replaces a row's trace after its pulse by a dotted flat line at the
+    /// baseline `b` (a low-voltage trace that neither waves nor stands out
+    /// in the projection).
+    fn flatten_after_pulse(mask: &mut GrayImage, b: f32, x_start: f32, ppmm: f32) {
         for x in (x_start + 2.0) as u32..mask.width() {
             for y in (b - 12.0 * ppmm) as u32..=((b + 3.0 * ppmm) as u32).min(mask.height() - 1) {
                 mask.put_pixel(x, y, Luma([0]));
@@ -862,6 +877,16 @@ pub(crate) mod tests {
                 mask.put_pixel(x, b as u32, Luma([255]));
             }
         }
+    }
+
+    #[test]
+    fn a_page_whose_only_row_is_a_bare_pulse_is_not_read() {
+        // one row: a pulse and a dotted flat line, no wave at all (the rest
+        // of the page lost to segmentation)
+        let ppmm = 4.0;
+        let (mut mask, baselines, x_start) = synthetic_mask(1, ppmm);
+        let b = baselines[0];
+        flatten_after_pulse(&mut mask, b, x_start, ppmm);
         let grid = GridInfo::from_dpi(ppmm * 25.4, ScaleSource::Grid);
         let config = LayoutDetectConfig::default();
         assert!(config.find_rows(&mask, &grid).is_empty());
@@ -874,18 +899,10 @@ pub(crate) mod tests {
         let (mut mask, baselines, x_start) = synthetic_mask(5, ppmm);
         // the last two rows (two rhythm strips) have no pulse
         for &b in &baselines[3..] {
-            for x in 0..(x_start + 1.0) as u32 {
-                for y in (b - 12.0 * ppmm) as u32..=(b + 1.0) as u32 {
-                    mask.put_pixel(x, y, Luma([0]));
-                }
-            }
+            rub_out_pulse(&mut mask, b, x_start, ppmm);
         }
         let grid = GridInfo::from_dpi(ppmm * 25.4, ScaleSource::Grid);
-        let config = LayoutDetectConfig {
-            min_waviness: 0.5,
-            ..LayoutDetectConfig::default()
-        };
-        let rows = config.find_rows(&mask, &grid);
+        let rows = lenient().find_rows(&mask, &grid);
         assert_eq!(rows.len(), 5, "{rows:?}");
         assert!(rows[3].pulse.is_none() && rows[4].pulse.is_none());
     }
@@ -907,11 +924,7 @@ pub(crate) mod tests {
             }
         }
         let grid = GridInfo::from_dpi(ppmm * 25.4, ScaleSource::Grid);
-        let config = LayoutDetectConfig {
-            min_waviness: 0.5,
-            ..LayoutDetectConfig::default()
-        };
-        let rows = config.find_rows(&mask, &grid);
+        let rows = lenient().find_rows(&mask, &grid);
         assert_eq!(rows.len(), 4, "{rows:?}");
         assert!(rows[3].pulse.is_none());
         assert!((rows[3].baseline_y - b).abs() < 1.5);
@@ -924,14 +937,7 @@ pub(crate) mod tests {
         // flatten the last row's trace to a low-voltage line (its pulse
         // stays): it neither waves nor stands out in the projection
         let b = baselines[3];
-        for x in (x_start + 2.0) as u32..mask.width() {
-            for y in (b - 12.0 * ppmm) as u32..=((b + 3.0 * ppmm) as u32).min(mask.height() - 1) {
-                mask.put_pixel(x, y, Luma([0]));
-            }
-            if x % 3 == 0 {
-                mask.put_pixel(x, b as u32, Luma([255]));
-            }
-        }
+        flatten_after_pulse(&mut mask, b, x_start, ppmm);
         let grid = GridInfo::from_dpi(ppmm * 25.4, ScaleSource::Grid);
         // (the synthetic waves pass a 0.5 waviness bar, the flat line none)
         let strict = LayoutDetectConfig {

@@ -168,21 +168,10 @@ pub fn row_crossings(
     if single_widths.len() >= 8 && !merged.is_empty() {
         let half = 0.5 * crate::imaging::median(&single_widths);
         for (y, from, dark) in merged {
-            let (Some(first), Some(last)) = (
-                dark.iter().position(|&d| d > 0.05),
-                dark.iter().rposition(|&d| d > 0.05),
-            ) else {
+            let Some((lo, hi)) = ink_edges(&dark) else {
                 continue;
             };
-            // an edge inside its pixel: the pixel's missing coverage
-            let mut left = (from + first) as f32 - 0.5;
-            for &d in dark[first..].iter().take_while(|&&d| d < 0.95) {
-                left += 1.0 - d;
-            }
-            let mut right = (from + last) as f32 + 0.5;
-            for &d in dark[..=last].iter().rev().take_while(|&&d| d < 0.95) {
-                right -= 1.0 - d;
-            }
+            let (left, right) = (from as f32 + lo, from as f32 + hi);
             if right - left < 2.0 * half {
                 continue;
             }
@@ -200,42 +189,12 @@ pub fn row_crossings(
     out
 }
 
-/// The darkness-weighted centre row of the ink run `y0..=y1` in column
-/// `x` of the page image: darkness against the paper just above and below
-/// the run (the brightest channel), which follows the pen's coverage, so a
-/// flat stroke is placed to a fraction of a pixel where a saturated mask
-/// gives whole rows. `None` when the run does not stand out from the paper.
-pub fn column_centroid(image: &RgbImage, x: u32, y0: u32, y1: u32) -> Option<f32> {
-    let (w, h) = image.dimensions();
-    if x >= w || y1 >= h || y0 > y1 {
-        return None;
-    }
-    let v = |y: u32| -> f32 {
-        let p = image.get_pixel(x, y).0;
-        p[0].max(p[1]).max(p[2]) as f32
-    };
-    let above = y0.saturating_sub(2)..y0;
-    let below = (y1 + 1).min(h - 1)..(y1 + 3).min(h);
-    let paper = above.chain(below).map(v).fold(0.0f32, f32::max);
-    let ink = (y0..=y1).map(v).fold(255.0f32, f32::min);
-    if paper - ink < 16.0 {
-        return None;
-    }
-    let (mut sum, mut moment) = (0f32, 0f32);
-    for y in y0.saturating_sub(1)..=(y1 + 1).min(h - 1) {
-        let d = ((paper - v(y)) / (paper - ink)).clamp(0.0, 1.0);
-        sum += d;
-        moment += d * y as f32;
-    }
-    (sum > 0.0).then(|| moment / sum)
-}
-
-/// The ink's sub-pixel top and bottom edges in column `x` of the page
-/// image around the run `y0..=y1` (where the darkness, against the paper
-/// just outside the run, crosses half), and the flat pen's thickness when
-/// the run is one flat stroke (the darkness summed). `None` when the run does
-/// not stand out from the paper.
-pub fn column_edges(image: &RgbImage, x: u32, y0: u32, y1: u32) -> Option<(f32, f32, f32)> {
+/// The darkness of column `x` of the page image from row `y0 - 1` to row
+/// `y1 + 1` (returned with that first row): 0 is the paper just above and
+/// below the run `y0..=y1` (its brightest channel, so a coloured grid stays
+/// paper), 1 the run's darkest ink, linear in the pen's coverage between.
+/// `None` when the run does not stand out from the paper.
+fn column_darkness(image: &RgbImage, x: u32, y0: u32, y1: u32) -> Option<(u32, Vec<f32>)> {
     let (w, h) = image.dimensions();
     if x >= w || y1 >= h || y0 > y1 {
         return None;
@@ -252,21 +211,50 @@ pub fn column_edges(image: &RgbImage, x: u32, y0: u32, y1: u32) -> Option<(f32, 
         return None;
     }
     let from = y0.saturating_sub(1);
-    let dark: Vec<f32> = (from..=(y1 + 1).min(h - 1))
+    let dark = (from..=(y1 + 1).min(h - 1))
         .map(|y| ((paper - v(y)) / (paper - ink)).clamp(0.0, 1.0))
         .collect();
+    Some((from, dark))
+}
+
+/// The sub-pixel edges of the ink in a darkness profile, as positions in
+/// its own index units (pixel `i` covers `i - 0.5 .. i + 0.5`): an edge
+/// inside its pixel sits where that pixel's coverage says.
+fn ink_edges(dark: &[f32]) -> Option<(f32, f32)> {
     let first = dark.iter().position(|&d| d > 0.05)?;
     let last = dark.iter().rposition(|&d| d > 0.05)?;
-    // an edge inside its pixel: the pixel's missing coverage
-    let mut top = (from as usize + first) as f32 - 0.5;
+    let mut lo = first as f32 - 0.5;
     for &d in dark[first..].iter().take_while(|&&d| d < 0.95) {
-        top += 1.0 - d;
+        lo += 1.0 - d;
     }
-    let mut bottom = (from as usize + last) as f32 + 0.5;
+    let mut hi = last as f32 + 0.5;
     for &d in dark[..=last].iter().rev().take_while(|&&d| d < 0.95) {
-        bottom -= 1.0 - d;
+        hi -= 1.0 - d;
     }
-    Some((top, bottom.max(top), dark.iter().sum()))
+    Some((lo, hi.max(lo)))
+}
+
+/// The darkness-weighted centre row of the ink run `y0..=y1` in column
+/// `x` of the page image ([`column_darkness`]), so a flat stroke is placed
+/// to a fraction of a pixel where a saturated mask gives whole rows.
+pub fn column_centroid(image: &RgbImage, x: u32, y0: u32, y1: u32) -> Option<f32> {
+    let (from, dark) = column_darkness(image, x, y0, y1)?;
+    let sum: f32 = dark.iter().sum();
+    let moment: f32 = dark
+        .iter()
+        .enumerate()
+        .map(|(i, d)| d * (from as usize + i) as f32)
+        .sum();
+    (sum > 0.0).then(|| moment / sum)
+}
+
+/// The ink's sub-pixel top and bottom edges in column `x` of the page
+/// image around the run `y0..=y1`, and the flat pen's thickness when the run
+/// is one flat stroke (the darkness summed).
+pub fn column_edges(image: &RgbImage, x: u32, y0: u32, y1: u32) -> Option<(f32, f32, f32)> {
+    let (from, dark) = column_darkness(image, x, y0, y1)?;
+    let (lo, hi) = ink_edges(&dark)?;
+    Some((from as f32 + lo, from as f32 + hi, dark.iter().sum()))
 }
 
 #[cfg(test)]
