@@ -44,9 +44,7 @@
 
 use crate::imaging;
 use crate::trace_fit::{estimate_reach, fit_polyline_through, ColumnExtent, PolylineFit};
-use crate::trace_rows::{
-    column_centroid, column_edges, row_crossings, CrossingSearch, RowCrossing,
-};
+use crate::trace_rows::{column_shading, row_crossings, CrossingSearch, RowCrossing};
 use ecgdig_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -665,16 +663,18 @@ impl TraceViterbiConfig {
         let lens: Vec<f32> = path.iter().map(|(_, r)| (r.y1 - r.y0 + 1) as f32).collect();
         let pen = imaging::median(&lens).max(1.0);
         if let (Some(im), true) = (image, self.subpixel_centres) {
-            // flat strokes: the run's centre from the image's shading
+            // flat strokes: the run's centre from the image's shading; its
+            // thickness measures the pen
             let mut thick = Vec::new();
             for (c, r) in path.iter_mut() {
                 if ((r.y1 - r.y0 + 1) as f32) <= pen + 0.5 {
-                    if let Some(yc) = column_centroid(im, (x0 as usize + *c) as u32, r.y0, r.y1) {
-                        r.yc = yc;
-                    }
-                    if let Some((_, _, t)) = column_edges(im, (x0 as usize + *c) as u32, r.y0, r.y1)
-                    {
-                        thick.push(t);
+                    if let Some(shade) = column_shading(im, (x0 as usize + *c) as u32, r.y0, r.y1) {
+                        if let Some(yc) = shade.centre {
+                            r.yc = yc;
+                        }
+                        if shade.edges.is_some() {
+                            thick.push(shade.thickness);
+                        }
                     }
                 }
             }
@@ -684,9 +684,8 @@ impl TraceViterbiConfig {
                 let half = 0.5 * imaging::median(&thick);
                 for (c, r) in path.iter_mut() {
                     if ((r.y1 - r.y0 + 1) as f32) > pen + 0.5 {
-                        if let Some((top, bottom, _)) =
-                            column_edges(im, (x0 as usize + *c) as u32, r.y0, r.y1)
-                        {
+                        let shade = column_shading(im, (x0 as usize + *c) as u32, r.y0, r.y1);
+                        if let Some((top, bottom)) = shade.and_then(|s| s.edges) {
                             if bottom - top > 2.0 * half {
                                 r.lo = top + half;
                                 r.hi = bottom - half;

@@ -234,10 +234,23 @@ fn ink_edges(dark: &[f32]) -> Option<(f32, f32)> {
     Some((lo, hi.max(lo)))
 }
 
-/// The darkness-weighted centre row of the ink run `y0..=y1` in column
-/// `x` of the page image ([`column_darkness`]), so a flat stroke is placed
-/// to a fraction of a pixel where a saturated mask gives whole rows.
-pub fn column_centroid(image: &RgbImage, x: u32, y0: u32, y1: u32) -> Option<f32> {
+/// What the page image's shading says about one column's ink run.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ColumnShading {
+    /// The darkness-weighted centre row: a flat stroke placed to a fraction
+    /// of a pixel, where a saturated mask gives whole rows.
+    pub centre: Option<f32>,
+    /// The ink's sub-pixel top and bottom edges.
+    pub edges: Option<(f32, f32)>,
+    /// The darkness summed: the pen's thickness when the run is one flat
+    /// stroke.
+    pub thickness: f32,
+}
+
+/// The shading of the ink run `y0..=y1` in column `x` of the page image
+/// ([`column_darkness`]); `None` when the run does not stand out from the
+/// paper.
+pub fn column_shading(image: &RgbImage, x: u32, y0: u32, y1: u32) -> Option<ColumnShading> {
     let (from, dark) = column_darkness(image, x, y0, y1)?;
     let sum: f32 = dark.iter().sum();
     let moment: f32 = dark
@@ -245,16 +258,11 @@ pub fn column_centroid(image: &RgbImage, x: u32, y0: u32, y1: u32) -> Option<f32
         .enumerate()
         .map(|(i, d)| d * (from as usize + i) as f32)
         .sum();
-    (sum > 0.0).then(|| moment / sum)
-}
-
-/// The ink's sub-pixel top and bottom edges in column `x` of the page
-/// image around the run `y0..=y1`, and the flat pen's thickness when the run
-/// is one flat stroke (the darkness summed).
-pub fn column_edges(image: &RgbImage, x: u32, y0: u32, y1: u32) -> Option<(f32, f32, f32)> {
-    let (from, dark) = column_darkness(image, x, y0, y1)?;
-    let (lo, hi) = ink_edges(&dark)?;
-    Some((from as f32 + lo, from as f32 + hi, dark.iter().sum()))
+    Some(ColumnShading {
+        centre: (sum > 0.0).then(|| moment / sum),
+        edges: ink_edges(&dark).map(|(lo, hi)| (from as f32 + lo, from as f32 + hi)),
+        thickness: sum,
+    })
 }
 
 #[cfg(test)]
@@ -271,11 +279,12 @@ mod tests {
             let v = (250.0 - 230.0 * c).round() as u8;
             im.put_pixel(2, y, image::Rgb([v, v, v]));
         }
-        let (top, bottom, thick) = column_edges(&im, 2, 21, 31).expect("ink");
+        let shade = column_shading(&im, 2, 21, 31).expect("ink");
+        let ((top, bottom), thick) = (shade.edges.expect("edges"), shade.thickness);
         assert!((top - 20.3).abs() < 0.05, "{top}");
         assert!((bottom - 31.6).abs() < 0.05, "{bottom}");
         assert!((thick - 11.3).abs() < 0.1, "{thick}");
-        assert_eq!(column_edges(&im, 0, 21, 31), None);
+        assert_eq!(column_shading(&im, 0, 21, 31), None);
     }
 
     /// A soft line of slope `s` (px per px) through `(x0, y0)`, `pen` px
@@ -356,12 +365,14 @@ mod tests {
         for x in 0..10 {
             im.put_pixel(x, 10, image::Rgb([255, 0, 0]));
         }
-        let yc = column_centroid(&im, 4, 29, 31).expect("the run stands out");
+        let yc = column_shading(&im, 4, 29, 31)
+            .and_then(|s| s.centre)
+            .expect("the run stands out");
         assert!((yc - 30.3).abs() < 0.03, "{yc}");
         // plain paper has no stroke to centre
-        assert_eq!(column_centroid(&im, 4, 45, 47), None);
+        assert_eq!(column_shading(&im, 4, 45, 47), None);
         // out of the image
-        assert_eq!(column_centroid(&im, 40, 29, 31), None);
+        assert_eq!(column_shading(&im, 40, 29, 31), None);
     }
 
     #[test]
