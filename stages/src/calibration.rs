@@ -158,9 +158,10 @@ pub fn pulse_heights(
             continue;
         }
         seen_rows.push(p.row);
-        // columns from 8 mm before the signal start to the start
+        // columns from 8 mm before the signal start to just past it (the
+        // pulse's falling edge can stand a pen's width after the start)
         let xs = (p.x_start - 8.0 * grid.px_per_mm_x).max(0.0) as usize;
-        let xe = (p.x_start.max(0.0) as usize).min(w.saturating_sub(1));
+        let xe = ((p.x_start + 0.5 * grid.px_per_mm_x).max(0.0) as usize).min(w.saturating_sub(1));
         let ytop = (p.baseline_y - 25.0 * grid.px_per_mm_y).max(0.0) as usize;
         let ybot = ((p.baseline_y + 3.0 * grid.px_per_mm_y) as usize).min(h.saturating_sub(1));
         if xe <= xs || ybot <= ytop {
@@ -228,6 +229,38 @@ mod tests {
         // a half-height pulse means 5 mm/mV
         let half: Vec<f32> = hs.iter().map(|h| h / 2.0).collect();
         assert_eq!(cfg.reconcile(&grid, &half).mm_per_mv, 5.0);
+    }
+
+    #[test]
+    fn a_pulse_is_measured_on_its_falling_edge_just_past_the_signals_start() {
+        let ppmm = 4.0;
+        let (mut mask, baselines, x_fall) = synthetic_mask(3, ppmm);
+        // break each rising edge half way up: only the falling edge, which
+        // stands a fraction of a pixel past the signal's start, is whole
+        let rise = (x_fall - 5.0 * ppmm) as u32;
+        for &b in &baselines {
+            for y in (b - 6.0 * ppmm) as u32..(b - 4.0 * ppmm) as u32 {
+                mask.put_pixel(rise, y, image::Luma([0]));
+            }
+        }
+        let grid = GridInfo {
+            source: ScaleSource::Grid,
+            confidence: 0.9,
+            ..GridInfo::from_dpi(ppmm * 25.4, ScaleSource::Grid)
+        };
+        let layout = LayoutDetectConfig::default()
+            .detect(&mask, &grid, 10.0)
+            .unwrap();
+        assert!(
+            layout.panels[0].x_start < x_fall,
+            "{}",
+            layout.panels[0].x_start
+        );
+        let hs = pulse_heights(&mask, &layout, &grid, 128);
+        assert_eq!(hs.len(), 3);
+        for h in &hs {
+            assert!((h - 40.0).abs() <= 2.0, "{h}");
+        }
     }
 
     #[test]

@@ -13,6 +13,15 @@
 //! minor lines do not show, the page size tell 1 mm from 5 mm. The period is
 //! then refined to a small fraction of a pixel on a far multiple of it.
 //!
+//! A scale within `whole_dpi_tolerance` (relative) of a whole number of dots
+//! per inch is taken to be exactly that: scanners and renderers work at
+//! whole resolutions, and the grid cannot say it better. A plotter snaps
+//! each grid line to whole pixels, so a measured period carries the
+//! rounding of the few dozen lines it spans, some 7e-5 of the scale at
+//! 200 dpi, which is a third of a sample at the end of a 10 s strip. A
+//! photo's arbitrary scale lands that close to a whole dpi rarely, and then
+//! moves by less than the tolerance.
+//!
 //! Without a usable grid the scale falls back to the file's resolution
 //! (`source = "file_dpi"`), else to `assumed_dpi` (`source = "assumed"`), with
 //! confidence 0; the `calibration_pulse` stage can then replace it.
@@ -48,6 +57,9 @@ pub struct GridScaleConfig {
     pub assumed_dpi: f32,
     /// Typical paper width, mm; decides 1 mm vs 5 mm when only one period shows.
     pub typical_page_width_mm: f32,
+    /// A measured scale this close (relative) to a whole dpi is taken to be
+    /// that dpi; 0 keeps the measurement as it is.
+    pub whole_dpi_tolerance: f32,
 }
 
 impl Default for GridScaleConfig {
@@ -58,6 +70,7 @@ impl Default for GridScaleConfig {
             min_confidence: 0.15,
             assumed_dpi: 200.0,
             typical_page_width_mm: 260.0,
+            whole_dpi_tolerance: 2e-4,
         }
     }
 }
@@ -88,6 +101,10 @@ register_stage!(
     "grid_scale",
     summary = "Pixels per mm on both axes from the grid's periodicity (autocorrelation of band projections).",
     params = [
+        (
+            "whole_dpi_tolerance",
+            "a measured scale this close (relative) to a whole dpi is taken to be that dpi; 0: off"
+        ),
         ("min_px_per_mm", "smallest plausible scale, pixels per mm"),
         ("max_px_per_mm", "largest plausible scale, pixels per mm"),
         (
@@ -182,8 +199,8 @@ impl GridScaleConfig {
             }
         };
         GridInfo {
-            px_per_mm_x: ax.px_per_mm,
-            px_per_mm_y: ay.px_per_mm,
+            px_per_mm_x: self.whole_dpi(ax.px_per_mm),
+            px_per_mm_y: self.whole_dpi(ay.px_per_mm),
             mm_per_second: 25.0,
             mm_per_mv: 10.0,
             rotation_degrees: 0.0,
@@ -193,6 +210,16 @@ impl GridScaleConfig {
             },
             source: ScaleSource::Grid,
             confidence: ax.confidence.min(ay.confidence),
+        }
+    }
+
+    /// `px_per_mm`, or the whole dpi within `whole_dpi_tolerance` of it.
+    pub fn whole_dpi(&self, px_per_mm: f32) -> f32 {
+        let whole = (px_per_mm * 25.4).round() / 25.4;
+        if whole > 0.0 && ((px_per_mm - whole) / whole).abs() <= self.whole_dpi_tolerance {
+            whole
+        } else {
+            px_per_mm
         }
     }
 
@@ -445,6 +472,28 @@ mod tests {
         assert_eq!(g.source, ScaleSource::Grid);
         assert!((g.px_per_mm_x - 3.937).abs() < 0.01, "{g:?}");
         assert!((g.px_per_mm_y - 3.937).abs() < 0.01, "{g:?}");
+    }
+
+    #[test]
+    fn a_scale_next_to_a_whole_dpi_is_that_dpi() {
+        let cfg = GridScaleConfig::default();
+        let exact = 200.0 / 25.4;
+        // 7e-5 off (what pixel-snapped grid lines leave): 200 dpi
+        assert_eq!(cfg.whole_dpi(exact * (1.0 + 7e-5)), exact);
+        // a photo's 200.6 dpi stays as measured
+        let photo = 200.6 / 25.4;
+        assert_eq!(cfg.whole_dpi(photo), photo);
+        let off = GridScaleConfig {
+            whole_dpi_tolerance: 0.0,
+            ..GridScaleConfig::default()
+        };
+        assert_eq!(off.whole_dpi(exact * (1.0 + 7e-5)), exact * (1.0 + 7e-5));
+        // a 200 dpi page whose grid lines sit on whole pixels is read as
+        // exactly 200 dpi
+        let img = grid_image(2200, 1700, exact, true, [230, 40, 40]);
+        let g = cfg.measure(&PageImage::new(img));
+        assert!((g.px_per_mm_x - exact).abs() < 1e-6, "{g:?}");
+        assert!((g.px_per_mm_y - exact).abs() < 1e-6, "{g:?}");
     }
 
     #[test]

@@ -51,6 +51,17 @@ pub struct LayoutDetectConfig {
     /// A pulse further than this (mm) from the page's column of pulses is
     /// not taken for one.
     pub pulse_column_tolerance_mm: f32,
+    /// The signal starts this long after the calibration pulse starts, s.
+    pub pulse_seconds: f32,
+    /// The pulse's rising edge lies this many sample steps after the
+    /// pulse's start (a pulse plotted from samples `0, 0, 1, ...` rises
+    /// half way between its second and third samples).
+    pub rise_delay_steps: f32,
+    /// Take the sample step from the rising edge's measured slant when it
+    /// disagrees with the output rate (a record plotted at another rate).
+    /// Off by default: a page rotated by a tenth of a degree slants the
+    /// edge as much as a 500 Hz step does.
+    pub step_from_rise: bool,
 }
 
 impl Default for LayoutDetectConfig {
@@ -62,6 +73,9 @@ impl Default for LayoutDetectConfig {
             ink_level: 100,
             min_waviness: 1.0,
             pulse_column_tolerance_mm: 3.5,
+            pulse_seconds: 0.2,
+            rise_delay_steps: 1.5,
+            step_from_rise: false,
         }
     }
 }
@@ -72,6 +86,7 @@ impl StageConfig for LayoutDetectConfig {
         vec![
             Port::new("mask", ArtifactKind::Mask),
             Port::new("grid", ArtifactKind::Grid),
+            Port::optional("image", ArtifactKind::Image),
         ]
     }
     fn outputs(&self) -> Vec<Port> {
@@ -110,6 +125,18 @@ register_stage!(
             "pulse_column_tolerance_mm",
             "a pulse further than this (mm) from the page's column of pulses is not taken for one"
         ),
+        (
+            "pulse_seconds",
+            "the signal starts this long (s) after the calibration pulse starts"
+        ),
+        (
+            "rise_delay_steps",
+            "sample steps from the pulse's start to the middle of its rising edge (ecg-image-kit: 1.5)"
+        ),
+        (
+            "step_from_rise",
+            "take the sample step from the rising edge's slant when it disagrees with the output rate"
+        ),
     ],
     example = "[stages.layout]\ntype = \"layout_detect\"\ninputs = { mask = \"segment\", grid = \"grid\" }\n"
 );
@@ -131,33 +158,85 @@ impl Stage for LayoutDetectConfig {
     fn run(&self, inputs: &StageInputs, ctx: &RunContext) -> Result<StageOutputs> {
         let mask = inputs.mask("mask")?;
         let grid = inputs.grid("grid")?;
-        let layout = self.detect(&mask.mask, &grid, ctx.options.page_seconds)?;
+        let image = inputs.image_opt("image");
+        let layout = self.detect_in(
+            &mask.mask,
+            image.as_ref().map(|p| &p.rgb),
+            &grid,
+            ctx.options.page_seconds,
+            ctx.options.fs,
+        )?;
         Ok(StageOutputs::one(layout))
     }
 }
 
 impl LayoutDetectConfig {
-    /// Detects the layout of a page.
+    /// Detects the layout of a page from its mask alone (pulse edges as the
+    /// mask places them; signals at 500 Hz).
     pub fn detect(
         &self,
         mask: &image::GrayImage,
         grid: &GridInfo,
         page_seconds: f32,
     ) -> Result<Layout> {
-        let rows = self.find_rows(mask, grid);
+        self.detect_in(mask, None, grid, page_seconds, 500.0)
+    }
+
+    /// Detects the layout of a page; with the page `image`, pulse edges are
+    /// placed from its shading ([`crate::pulse_edge`]). `fs` is the output
+    /// sampling rate, the step assumed for a pulse plotted from samples.
+    pub fn detect_in(
+        &self,
+        mask: &image::GrayImage,
+        image: Option<&image::RgbImage>,
+        grid: &GridInfo,
+        page_seconds: f32,
+        fs: f32,
+    ) -> Result<Layout> {
+        let rows = self.find_rows_in(mask, image, grid, fs);
         if rows.is_empty() {
             return Err(Error::not_ecg("no ECG grid or traces found"));
         }
         Ok(build_layout(&rows, grid, page_seconds, mask))
     }
 
-    /// Row baselines with their extents and pulses, top to bottom.
+    /// Row baselines with their extents and pulses, top to bottom, from the
+    /// mask alone.
     pub fn find_rows(&self, mask: &image::GrayImage, grid: &GridInfo) -> Vec<Row> {
+        self.find_rows_in(mask, None, grid, 500.0)
+    }
+
+    /// Where a row's signal starts after its pulse rises at `rise`: the
+    /// pulse's start plus `pulse_seconds`. The start is `rise_delay_steps`
+    /// sample steps before the rise; the step is the output rate's, or
+    /// (`step_from_rise`) the rise's own run when the image shows one
+    /// unlike it.
+    fn signal_start(&self, rise: f32, run_per_mv: Option<f32>, pps: f32, fs: f32) -> f32 {
+        let nominal = pps / fs.max(1.0);
+        let step = match run_per_mv {
+            Some(r) if self.step_from_rise && (r - nominal).abs() > 0.35 * nominal => {
+                r.clamp(0.0, pps / 50.0)
+            }
+            _ => nominal,
+        };
+        rise - self.rise_delay_steps * step + self.pulse_seconds * pps
+    }
+
+    /// [`Self::find_rows`], with pulse edges placed from the page image when
+    /// it is given.
+    pub fn find_rows_in(
+        &self,
+        mask: &image::GrayImage,
+        image: Option<&image::RgbImage>,
+        grid: &GridInfo,
+        fs: f32,
+    ) -> Vec<Row> {
         let (w, h) = (mask.width() as usize, mask.height() as usize);
         let m = mask.as_raw();
         let lvl = self.ink_level;
         let ppy = grid.px_per_mm_y.max(0.5);
         let ppx = grid.px_per_mm_x.max(0.5);
+        let pps = grid.px_per_second();
         let mut proj = vec![0f32; h];
         for (y, p) in proj.iter_mut().enumerate() {
             *p = m[y * w..(y + 1) * w].iter().filter(|&&v| v >= lvl).count() as f32;
@@ -217,7 +296,24 @@ impl LayoutDetectConfig {
             if waviness < self.min_waviness && pulse.is_none() {
                 continue;
             }
-            let x_start = pulse.map(|p| p.1).unwrap_or(x0 as f32);
+            // the pulse's rise placed from the image's shading when it is
+            // at hand; the signal starts a pulse length after the pulse
+            // starts (a standard-width pulse), else at its falling edge
+            let mut x_start = x0 as f32;
+            let pulse = pulse.map(|(rise, fall)| {
+                let edge = image.and_then(|im| {
+                    crate::pulse_edge::measure_rising_edge(im, mask, rise, yb, (ppx, ppy), 20)
+                        .filter(|e| (e.x_mid - rise).abs() < 1.5)
+                });
+                let rise = edge.map_or(rise, |e| e.x_mid);
+                let standard = (fall - (rise + self.pulse_seconds * pps)).abs() <= 0.75 * ppx;
+                x_start = if standard {
+                    self.signal_start(rise, edge.map(|e| e.run_per_mv), pps, fs)
+                } else {
+                    fall
+                };
+                (rise, fall)
+            });
             cands.push((
                 sm[y],
                 waviness >= self.min_waviness,
@@ -260,7 +356,11 @@ impl LayoutDetectConfig {
             }
         }
         // rows without a pulse start where the others do when most have one
-        let starts: Vec<f32> = rows.iter().filter_map(|r| r.pulse.map(|p| p.1)).collect();
+        let starts: Vec<f32> = rows
+            .iter()
+            .filter(|r| r.pulse.is_some())
+            .map(|r| r.x_start)
+            .collect();
         // when three or more rows start with a calibration pulse, rows
         // without one outside them are text lines, shadows or page edges
         // (above the first or below the last row with a pulse)
@@ -739,6 +839,58 @@ pub(crate) mod tests {
             }
         }
         (img, baselines, x_start)
+    }
+
+    #[test]
+    fn with_the_image_a_signal_starts_a_pulse_length_after_the_pulses_start() {
+        let ppmm = 4.0;
+        let (mask, baselines, x_fall) = synthetic_mask(4, ppmm);
+        // the page: the mask's ink, dark on white, with the rising edges'
+        // ink spilling 60% into the next column (the mask saturates and
+        // does not see it: its edge is x = 40, the image's 40.375)
+        let rise = x_fall - 5.0 * ppmm;
+        let mut img = image::RgbImage::from_fn(mask.width(), mask.height(), |x, y| {
+            let v = 255 - mask.get_pixel(x, y).0[0];
+            image::Rgb([v, v, v])
+        });
+        for &b in &baselines {
+            for k in 1..(10.0 * ppmm) as u32 - 1 {
+                let y = b as u32 - k;
+                img.put_pixel(rise as u32 + 1, y, image::Rgb([102, 102, 102]));
+            }
+        }
+        let grid = GridInfo::from_dpi(ppmm * 25.4, ScaleSource::Grid);
+        let pps = grid.px_per_second();
+        let config = LayoutDetectConfig::default();
+        let edge = rise + 0.375;
+        for fs in [500.0f32, 250.0] {
+            let layout = config
+                .detect_in(&mask, Some(&img), &grid, 10.0, fs)
+                .unwrap();
+            // the pulse starts 1.5 sample steps before its rise
+            let want = edge + 0.2 * pps - 1.5 * pps / fs;
+            for p in layout.panels.iter().filter(|p| p.col == 0) {
+                assert!(
+                    (p.x_start - want).abs() < 0.03,
+                    "fs {fs}: {} vs {want}",
+                    p.x_start
+                );
+            }
+            let v1 = layout.panels.iter().find(|p| p.lead == Lead::V1).unwrap();
+            assert!(
+                (v1.x_start - (want + 5.0 * pps)).abs() < 0.03,
+                "{}",
+                v1.x_start
+            );
+        }
+        // from the mask alone the edge is the mask's
+        let layout = config.detect(&mask, &grid, 10.0).unwrap();
+        let want = rise + 0.2 * pps - 1.5 * pps / 500.0;
+        assert!(
+            (layout.panels[0].x_start - want).abs() < 0.03,
+            "{}",
+            layout.panels[0].x_start
+        );
     }
 
     #[test]

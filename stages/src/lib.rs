@@ -18,6 +18,7 @@ pub mod layout;
 pub mod load;
 pub mod onnx_segment;
 pub mod overlay;
+pub mod pulse_edge;
 pub mod reconstruct;
 pub mod seed;
 pub mod segment;

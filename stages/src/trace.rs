@@ -131,6 +131,9 @@ pub struct TraceViterbiConfig {
     /// A row crossing counts only while the fit passes within this many
     /// pixels of it.
     pub crossing_gate_px: f32,
+    /// Tracing starts this far (mm) right of a panel's start, clear of the
+    /// previous lead's last stroke (the signal before it is held).
+    pub start_inset_mm: f32,
 }
 
 impl Default for TraceViterbiConfig {
@@ -167,6 +170,7 @@ impl Default for TraceViterbiConfig {
             subpixel_centres: true,
             subpixel_ends: true,
             crossing_gate_px: 2.5,
+            start_inset_mm: 0.08,
         }
     }
 }
@@ -296,6 +300,10 @@ register_stage!(
             "crossing_gate_px",
             "a row crossing counts only while the fit passes within this many pixels of it"
         ),
+        (
+            "start_inset_mm",
+            "tracing starts this far (mm) right of a panel's start, clear of the previous lead's last stroke"
+        ),
     ],
     example = "[stages.trace]\ntype = \"trace_viterbi\"\ninputs = { mask = \"segment\", layout = \"layout\", grid = \"calibrate\" }\n"
 );
@@ -407,7 +415,10 @@ impl TraceViterbiConfig {
     ) -> PanelPath {
         let (w, h) = (mask.width() as i64, mask.height() as i64);
         let m = mask.as_raw();
-        let x0 = (p.x_start.round() as i64).clamp(0, w - 1);
+        // a panel's first columns also hold the end of the lead before it
+        // (its last sample a step left of the start, and its pen's spread)
+        let x0 =
+            ((p.x_start + self.start_inset_mm * grid.px_per_mm_x).round() as i64).clamp(0, w - 1);
         let x1 = (p.x_end.round() as i64).clamp(0, w - 1);
         let y0 = (p.bbox.y0.floor() as i64).clamp(0, h - 1);
         let y1 = (p.bbox.y1.ceil() as i64).clamp(0, h - 1);
@@ -1116,6 +1127,54 @@ mod tests {
             ..thin_pen()
         });
         assert!(before == 0 || after == 0, "{before} and {after}");
+    }
+
+    #[test]
+    fn a_separator_bar_straddling_a_panels_start_is_not_its_first_sample() {
+        // 8 px/mm; a lead separator bar, two columns wide, stands across
+        // the boundary of two panels (x = 99..=100, from above the baseline
+        // to well below it); the second panel starts at x = 100.0 on the
+        // baseline (y = 50), where its first column is all bar
+        let mut m = GrayImage::new(200, 100);
+        for x in 0..200u32 {
+            let (a, b) = match x {
+                99 | 100 => (40, 90),
+                _ => (50, 51),
+            };
+            for yy in a..=b {
+                m.put_pixel(x, yy, Luma([255]));
+            }
+        }
+        let grid = GridInfo::from_dpi(203.2, ScaleSource::Grid);
+        let second = Panel {
+            col: 1,
+            ..panel(100.0, 199.0, 0.0, 99.0, 50.0)
+        };
+        let layout = Layout {
+            kind: LayoutKind::Other,
+            page_seconds: 10.0,
+            row_baselines: vec![50.0],
+            panels: vec![second],
+        };
+        let worst_start = |cfg: &TraceViterbiConfig| -> f32 {
+            let t = cfg.trace_all(&m, &layout, &grid);
+            t.traces[0]
+                .points
+                .iter()
+                .filter(|p| p[0] < 103.0)
+                .map(|p| (p[1] - 50.5).abs())
+                .fold(0.0f32, f32::max)
+        };
+        let no_inset = TraceViterbiConfig {
+            start_inset_mm: 0.0,
+            ..thin_pen()
+        };
+        assert!(worst_start(&no_inset) > 3.0, "{}", worst_start(&no_inset));
+        assert!(
+            worst_start(&thin_pen()) < 0.75,
+            "{}",
+            worst_start(&thin_pen())
+        );
     }
 
     #[test]
