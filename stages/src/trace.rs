@@ -31,7 +31,7 @@
 //! inputs = { mask = "segment", layout = "layout", grid = "calibrate" }
 //! ink_level = 60
 //! low_res_ink_level = 40
-//! jump_cost_per_mm = 2.0
+//! jump_cost_per_mm = 0.4
 //! weak_ink_cost = 1.0
 //! baseline_cost_per_mm = 0.02
 //! skip_cost = 0.6
@@ -142,7 +142,7 @@ impl Default for TraceViterbiConfig {
             ink_level: 60,
             low_res_ink_level: 40,
             low_res_px_per_mm: 5.0,
-            jump_cost_per_mm: 2.0,
+            jump_cost_per_mm: 0.4,
             weak_ink_cost: 1.0,
             low_res_strength_from_peak: true,
             baseline_cost_per_mm: 0.02,
@@ -1127,6 +1127,49 @@ mod tests {
             ..thin_pen()
         });
         assert!(before == 0 || after == 0, "{before} and {after}");
+    }
+
+    #[test]
+    fn a_deep_wave_drawn_in_broken_strokes_is_followed_not_cut_across() {
+        // 8 px/mm, baseline y = 50; an S wave 5 mm deep (to y = 90) over
+        // columns 100..=107 whose faint strokes break every few pixels, as
+        // noise leaves them: each column holds pieces 6 px apart
+        let mut m = GrayImage::new(200, 140);
+        for x in 0..200u32 {
+            let (a, b) = match x {
+                100..=103 => (50 + (x - 100) * 10, 50 + (x - 99) * 10),
+                104..=107 => (90 - (x - 104) * 10, 90 - x.saturating_sub(105).min(3) * 10),
+                _ => (50, 51),
+            };
+            let (a, b) = (a.min(b), a.max(b));
+            for yy in a..=b {
+                // pieces of 4 px ink, 6 px gaps (wider than the merge gap)
+                if !(100..=107).contains(&x) || (yy - a) % 10 < 4 {
+                    m.put_pixel(x, yy, Luma([255]));
+                }
+            }
+        }
+        let grid = GridInfo::from_dpi(203.2, ScaleSource::Grid);
+        let layout = Layout {
+            kind: LayoutKind::Other,
+            page_seconds: 10.0,
+            row_baselines: vec![50.0],
+            panels: vec![panel(5.0, 194.0, 0.0, 139.0, 50.0)],
+        };
+        let depth = |cfg: &TraceViterbiConfig| -> f32 {
+            let t = cfg.trace_all(&m, &layout, &grid);
+            t.traces[0]
+                .points
+                .iter()
+                .map(|p| p[1])
+                .fold(0.0f32, f32::max)
+        };
+        assert!(depth(&thin_pen()) > 80.0, "{}", depth(&thin_pen()));
+        let stiff = TraceViterbiConfig {
+            jump_cost_per_mm: 2.0,
+            ..thin_pen()
+        };
+        assert!(depth(&stiff) < 70.0, "{}", depth(&stiff));
     }
 
     #[test]
