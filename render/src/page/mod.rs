@@ -301,7 +301,7 @@ pub fn render_page(
         if !rows_seen.contains(&p.baseline_px) {
             rows_seen.push(p.baseline_px);
             if spec.calibration_pulse {
-                calibration_pulse(&mut canvas, p, ppmm, mv, width_px);
+                calibration_pulse(&mut canvas, p, (px_per_sample, fs), mv, width_px);
             }
         }
         let pts: Vec<(f64, f64)> = (p.start_sample..p.end_sample)
@@ -491,19 +491,29 @@ pub fn render_page(
     })
 }
 
-/// The 1 mV x 0.2 s pulse left of a row's first trace (x 10..15 mm).
-fn calibration_pulse(canvas: &mut Canvas, p: &Panel, ppmm: f64, mv: f64, width_px: f64) {
+/// The 1 mV x 0.2 s pulse left of a row's first trace (x 10..15 mm), drawn
+/// as ecg-image-kit draws it: a polyline through samples of the record's
+/// rate valued `0, 0, 1, ..., 1, 0, 0` from 0.2 s before the signal starts
+/// (so it rises between its second and third samples, 1.5 steps into the
+/// pulse, and falls 1.5 steps after the signal's start), with a pen half
+/// as wide again as the trace's.
+fn calibration_pulse(
+    canvas: &mut Canvas,
+    p: &Panel,
+    (px_per_sample, fs): (f64, f64),
+    mv: f64,
+    width_px: f64,
+) {
     let b = p.baseline_px;
-    let x0 = p.page_x0_px - 5.0 * ppmm;
-    let x1 = p.page_x0_px;
-    let pts = [
-        (x0 - 1.0 * ppmm, b),
-        (x0, b),
-        (x0, b - mv),
-        (x1, b - mv),
-        (x1, b),
-    ];
-    canvas.polyline(&pts, width_px, 0);
+    let x0 = p.page_x0_px - 0.2 * fs * px_per_sample;
+    let n = (0.2 * fs).round() as usize + 4;
+    let pts: Vec<(f64, f64)> = (0..n)
+        .map(|k| {
+            let up = k >= 2 && k + 2 < n;
+            (x0 + k as f64 * px_per_sample, if up { b - mv } else { b })
+        })
+        .collect();
+    canvas.polyline(&pts, 1.5 * width_px, 0);
 }
 
 /// Blends ink of one colour over the page.
