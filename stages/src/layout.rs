@@ -432,10 +432,13 @@ impl LayoutDetectConfig {
         }
         if starts.len() * 2 > rows.len() {
             let med = imaging::median(&starts);
+            let first = rows.iter().position(|r| r.pulse.is_some()).unwrap_or(0);
+            let last = rows.iter().rposition(|r| r.pulse.is_some()).unwrap_or(0);
             // (a row whose ink begins further left took a page edge or a
-            // shadow for its start)
-            for r in rows.iter_mut().filter(|r| r.pulse.is_none()) {
-                if r.x_start - med < 15.0 * ppx {
+            // shadow for its start; one between pulsed rows whose ink begins
+            // further right lost its first strokes to faint ink)
+            for (i, r) in rows.iter_mut().enumerate() {
+                if r.pulse.is_none() && (r.x_start - med < 15.0 * ppx || (i > first && i < last)) {
                     r.x_start = med;
                 }
             }
@@ -890,6 +893,29 @@ pub(crate) mod tests {
             (layout.panels[0].x_start - want).abs() < 0.03,
             "{}",
             layout.panels[0].x_start
+        );
+    }
+
+    #[test]
+    fn a_row_between_pulsed_rows_that_lost_its_first_strokes_starts_with_them() {
+        let ppmm = 4.0;
+        let (mut mask, baselines, x_fall) = synthetic_mask(4, ppmm);
+        // the third row's pulse and first 25 mm of trace are too faint to see
+        let b = baselines[2];
+        for x in 0..(x_fall + 25.0 * ppmm) as u32 {
+            for y in (b - 12.0 * ppmm) as u32..=(b + 3.0 * ppmm) as u32 {
+                mask.put_pixel(x, y, Luma([0]));
+            }
+        }
+        let grid = GridInfo::from_dpi(ppmm * 25.4, ScaleSource::Grid);
+        let rows = lenient().find_rows(&mask, &grid);
+        assert_eq!(rows.len(), 4, "{rows:?}");
+        assert!(rows[2].pulse.is_none());
+        assert!(
+            (rows[2].x_start - rows[1].x_start).abs() < 0.01,
+            "{} vs {}",
+            rows[2].x_start,
+            rows[1].x_start
         );
     }
 
