@@ -134,6 +134,10 @@ pub struct TraceViterbiConfig {
     /// Tracing starts this far (mm) right of a panel's start, clear of the
     /// previous lead's last stroke (the signal before it is held).
     pub start_inset_mm: f32,
+    /// Between neighbouring columns, a jump costs only its longest stretch
+    /// that neither column's ink covers: a steep stroke that noise broke
+    /// into pieces is climbed piece by piece.
+    pub bridge_jumps: bool,
 }
 
 impl Default for TraceViterbiConfig {
@@ -171,6 +175,7 @@ impl Default for TraceViterbiConfig {
             subpixel_ends: true,
             crossing_gate_px: 2.5,
             start_inset_mm: 0.08,
+            bridge_jumps: true,
         }
     }
 }
@@ -303,6 +308,10 @@ register_stage!(
         (
             "start_inset_mm",
             "tracing starts this far (mm) right of a panel's start, clear of the previous lead's last stroke"
+        ),
+        (
+            "bridge_jumps",
+            "a jump between neighbouring columns costs only its longest stretch that neither column's ink covers"
         ),
     ],
     example = "[stages.trace]\ntype = \"trace_viterbi\"\ninputs = { mask = \"segment\", layout = \"layout\", grid = \"calibrate\" }\n"
@@ -545,14 +554,36 @@ impl TraceViterbiConfig {
                 + self.baseline_cost_per_mm * ((r.yc - p.baseline_y).abs() - nearest) / ppy
                 + self.far_cost_per_mm * (r.yc - p.baseline_y).abs() / ppy
         };
-        let jump = |a: &Run, b: &Run| -> f32 {
-            let gap = if b.y0 > a.y1 {
-                (b.y0 - a.y1 - 1) as f32
+        // the vertical gap from run a to run b; with `bridged`, only its
+        // longest stretch that no run of the two columns covers (a steep
+        // stroke broken by noise still climbs piece by piece)
+        let jump = |a: &Run, b: &Run, bridge: Option<(&[Run], &[Run])>| -> f32 {
+            let (lo, hi) = if b.y0 > a.y1 {
+                (a.y1 + 1, b.y0)
             } else if a.y0 > b.y1 {
-                (a.y0 - b.y1 - 1) as f32
+                (b.y1 + 1, a.y0)
             } else {
-                0.0
+                (0, 0)
             };
+            let mut gap = hi.saturating_sub(lo) as f32;
+            if let (Some((ca, cb)), true) = (bridge, hi > lo) {
+                let mut pieces: Vec<(u32, u32)> = ca
+                    .iter()
+                    .chain(cb)
+                    .filter(|q| q.y1 >= lo && q.y0 < hi)
+                    .map(|q| (q.y0.max(lo), (q.y1 + 1).min(hi)))
+                    .collect();
+                pieces.sort_unstable();
+                let (mut at, mut longest) = (lo, 0u32);
+                for (s, e) in pieces {
+                    if s > at {
+                        longest = longest.max(s - at);
+                    }
+                    at = at.max(e);
+                }
+                longest = longest.max(hi.saturating_sub(at));
+                gap = longest as f32;
+            }
             let mm = gap / ppy;
             self.jump_cost_per_mm * (mm + mm * mm)
         };
@@ -592,7 +623,9 @@ impl TraceViterbiConfig {
                             } else {
                                 0.0
                             };
-                            let c = cost[pi][k] + skip + over_ink + jump(pr, r);
+                            let bridge = (self.bridge_jumps && d == 1)
+                                .then(|| (cols[lo + pi].as_slice(), here.as_slice()));
+                            let c = cost[pi][k] + skip + over_ink + jump(pr, r, bridge);
                             if c < best.0 {
                                 best = (c, (pi as u32, k as u32));
                             }
@@ -1170,6 +1203,48 @@ mod tests {
             ..thin_pen()
         };
         assert!(depth(&stiff) < 70.0, "{}", depth(&stiff));
+    }
+
+    #[test]
+    fn a_steep_stroke_broken_in_staggered_pieces_is_climbed_through_its_neighbours() {
+        // 8 px/mm, baseline y = 50; an R wave 5 mm tall (up to y = 10) over
+        // columns 100..=107, each column's stroke broken into 5 px pieces
+        // with 5 px gaps, staggered so that neighbouring columns together
+        // cover the stroke (noise breaking a faint stroke)
+        let mut m = GrayImage::new(200, 100);
+        for x in 0..200u32 {
+            let (a, b) = match x {
+                100..=103 => (50 - (x - 99) * 10, 50 - (x - 100) * 10),
+                104..=107 => (10 + (x - 104) * 10, 10 + (x - 103) * 10),
+                _ => (50, 51),
+            };
+            for yy in a..=b {
+                if !(100..=107).contains(&x) || (yy + 5 * (x % 2)) % 10 < 5 {
+                    m.put_pixel(x, yy, Luma([255]));
+                }
+            }
+        }
+        let grid = GridInfo::from_dpi(203.2, ScaleSource::Grid);
+        let layout = Layout {
+            kind: LayoutKind::Other,
+            page_seconds: 10.0,
+            row_baselines: vec![50.0],
+            panels: vec![panel(5.0, 194.0, 0.0, 99.0, 50.0)],
+        };
+        let tip = |cfg: &TraceViterbiConfig| -> f32 {
+            let t = cfg.trace_all(&m, &layout, &grid);
+            t.traces[0]
+                .points
+                .iter()
+                .map(|p| p[1])
+                .fold(f32::MAX, f32::min)
+        };
+        assert!(tip(&thin_pen()) < 20.0, "{}", tip(&thin_pen()));
+        let unbridged = TraceViterbiConfig {
+            bridge_jumps: false,
+            ..thin_pen()
+        };
+        assert!(tip(&unbridged) > 30.0, "{}", tip(&unbridged));
     }
 
     #[test]
