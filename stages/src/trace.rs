@@ -138,6 +138,14 @@ pub struct TraceViterbiConfig {
     /// that neither column's ink covers: a steep stroke that noise broke
     /// into pieces is climbed piece by piece.
     pub bridge_jumps: bool,
+    /// Extra cost per column for a run in the label band: the first
+    /// `label_band_width_mm` of a panel, `label_band_mm` (from, to) below
+    /// the baseline, where ecg-image-kit prints the lead's name. A deep S
+    /// wave there pays it for a few columns; a path along the glyphs pays
+    /// it all the way.
+    pub label_band_cost: f32,
+    pub label_band_width_mm: f32,
+    pub label_band_mm: [f32; 2],
 }
 
 impl Default for TraceViterbiConfig {
@@ -176,6 +184,9 @@ impl Default for TraceViterbiConfig {
             crossing_gate_px: 2.5,
             start_inset_mm: 0.08,
             bridge_jumps: true,
+            label_band_cost: 0.3,
+            label_band_width_mm: 7.0,
+            label_band_mm: [3.5, 8.5],
         }
     }
 }
@@ -312,6 +323,18 @@ register_stage!(
         (
             "bridge_jumps",
             "a jump between neighbouring columns costs only its longest stretch that neither column's ink covers"
+        ),
+        (
+            "label_band_cost",
+            "extra cost per column for a run in the label band (where ecg-image-kit prints the lead's name); 0: none"
+        ),
+        (
+            "label_band_width_mm",
+            "the label band spans this much (mm) of a panel's start"
+        ),
+        (
+            "label_band_mm",
+            "the label band's reach below the baseline, mm: [from, to]"
         ),
     ],
     example = "[stages.trace]\ntype = \"trace_viterbi\"\ninputs = { mask = \"segment\", layout = \"layout\", grid = \"calibrate\" }\n"
@@ -549,8 +572,17 @@ impl TraceViterbiConfig {
         // the baseline cost only ranks a column's runs against each other:
         // measured from the column's nearest run, so a tall wave's only run
         // costs no more than a run on the baseline (else skipping it wins)
-        let node_cost = |r: &Run, nearest: f32| -> f32 {
-            self.weak_ink_cost * (1.0 - r.strength)
+        // where a lead's label is printed: below the baseline at the
+        // panel's start (its bold glyphs would lure a path that has no past)
+        let label_cols = (self.label_band_width_mm * grid.px_per_mm_x).max(0.0) as usize;
+        let (band0, band1) = (
+            p.baseline_y + self.label_band_mm[0] * ppy,
+            p.baseline_y + self.label_band_mm[1] * ppy,
+        );
+        let node_cost = |r: &Run, nearest: f32, ci: usize| -> f32 {
+            let in_label = ci < label_cols && r.yc >= band0 && r.yc <= band1;
+            (if in_label { self.label_band_cost } else { 0.0 })
+                + self.weak_ink_cost * (1.0 - r.strength)
                 + self.baseline_cost_per_mm * ((r.yc - p.baseline_y).abs() - nearest) / ppy
                 + self.far_cost_per_mm * (r.yc - p.baseline_y).abs() / ppy
         };
@@ -631,7 +663,7 @@ impl TraceViterbiConfig {
                             }
                         }
                     }
-                    cc.push(best.0 + node_cost(r, nearest));
+                    cc.push(best.0 + node_cost(r, nearest, lo + i));
                     bb.push(best.1);
                 }
                 cost.push(cc);
@@ -1245,6 +1277,60 @@ mod tests {
             ..thin_pen()
         };
         assert!(tip(&unbridged) > 30.0, "{}", tip(&unbridged));
+    }
+
+    #[test]
+    fn a_panel_starts_on_its_trace_not_on_its_label() {
+        // 8 px/mm, baseline y = 50, a panel from x = 100: the lead starts
+        // with an R wave (up to y = 12 at x = 106, back at x = 112); its
+        // label's bold glyph, 5 mm below the baseline (y = 88..=91), runs
+        // from the panel's start to x = 112, where a stroke joins it to
+        // the trace
+        let mut m = GrayImage::new(220, 120);
+        // (the wave's thin strokes are fainter than the glyph)
+        let mut ink = |x: u32, a: u32, b: u32, v: u8| {
+            for y in a.min(b)..=a.max(b) {
+                m.put_pixel(x, y, Luma([v]));
+            }
+        };
+        for x in 100..220u32 {
+            match x {
+                100..=105 => ink(x, 50 - (x - 100) * 6, 50 - (x - 99) * 6 - 2, 190),
+                106..=111 => ink(x, 14 + (x - 106) * 6, 14 + (x - 105) * 6, 190),
+                _ => ink(x, 50, 51, 255),
+            }
+            if x <= 112 {
+                ink(x, 88, 91, 255);
+            }
+            if x == 112 {
+                ink(x, 52, 88, 255);
+            }
+        }
+        let grid = GridInfo::from_dpi(203.2, ScaleSource::Grid);
+        let second = Panel {
+            col: 1,
+            ..panel(100.0, 219.0, 0.0, 119.0, 50.0)
+        };
+        let layout = Layout {
+            kind: LayoutKind::Other,
+            page_seconds: 10.0,
+            row_baselines: vec![50.0],
+            panels: vec![second],
+        };
+        let at = |cfg: &TraceViterbiConfig, x: f32| -> f32 {
+            let t = cfg.trace_all(&m, &layout, &grid);
+            t.traces[0]
+                .points
+                .iter()
+                .min_by(|a, b| (a[0] - x).abs().total_cmp(&(b[0] - x).abs()))
+                .map_or(f32::NAN, |p| p[1])
+        };
+        let unpriced = TraceViterbiConfig {
+            label_band_cost: 0.0,
+            ..thin_pen()
+        };
+        assert!(at(&unpriced, 103.0) > 80.0, "{}", at(&unpriced, 103.0));
+        assert!(at(&thin_pen(), 103.0) < 40.0, "{}", at(&thin_pen(), 103.0));
     }
 
     #[test]
