@@ -62,6 +62,9 @@ pub struct LayoutDetectConfig {
     /// Off by default: a page rotated by a tenth of a degree slants the
     /// edge as much as a 500 Hz step does.
     pub step_from_rise: bool,
+    /// With two or more pulsed rows, a row without a pulse needs at least
+    /// this fraction of their median waviness.
+    pub min_relative_waviness: f32,
 }
 
 impl Default for LayoutDetectConfig {
@@ -76,6 +79,7 @@ impl Default for LayoutDetectConfig {
             pulse_seconds: 0.2,
             rise_delay_steps: 1.5,
             step_from_rise: false,
+            min_relative_waviness: 0.5,
         }
     }
 }
@@ -137,6 +141,10 @@ register_stage!(
             "step_from_rise",
             "take the sample step from the rising edge's slant when it disagrees with the output rate"
         ),
+        (
+            "min_relative_waviness",
+            "with two or more pulsed rows, a row without a pulse needs this fraction of their median waviness"
+        ),
     ],
     example = "[stages.layout]\ntype = \"layout_detect\"\ninputs = { mask = \"segment\", grid = \"grid\" }\n"
 );
@@ -152,6 +160,9 @@ pub struct Row {
     pub x_start: f32,
     /// The calibration pulse's rising and falling edges, if one was seen.
     pub pulse: Option<(f32, f32)>,
+    /// Ink pixels per column away from the baseline (how much the trace
+    /// waves; a ruled line or a row of grid fragments hardly does).
+    pub waviness: f32,
 }
 
 impl Stage for LayoutDetectConfig {
@@ -323,6 +334,7 @@ impl LayoutDetectConfig {
                     ink_x1: x1 as f32,
                     x_start,
                     pulse,
+                    waviness,
                 },
             ));
         }
@@ -354,6 +366,18 @@ impl LayoutDetectConfig {
                     r.x_start = r.ink_x0;
                 }
             }
+        }
+        // with two or more pulsed rows to compare with, a row without a
+        // pulse whose ink hardly waves next to theirs is grid fragments or
+        // a crease picked up off the traces (a header area's ghost rows)
+        let pulsed_waviness: Vec<f32> = rows
+            .iter()
+            .filter(|r| r.pulse.is_some())
+            .map(|r| r.waviness)
+            .collect();
+        if pulsed_waviness.len() >= 2 {
+            let bar = self.min_relative_waviness * imaging::median(&pulsed_waviness);
+            rows.retain(|r| r.pulse.is_some() || r.waviness >= bar);
         }
         // rows without a pulse start where the others do when most have one
         let starts: Vec<f32> = rows
@@ -917,6 +941,44 @@ pub(crate) mod tests {
             rows[2].x_start,
             rows[1].x_start
         );
+    }
+
+    #[test]
+    fn a_ghost_row_of_grid_fragments_above_the_pulsed_rows_is_not_a_row() {
+        let ppmm = 4.0;
+        let (mut mask, baselines, _) = synthetic_mask(4, ppmm);
+        // mask height leaves room above the first row: shift nothing, draw
+        // a ruled line with short ticks (grid fragments through a crease)
+        // one row spacing above the first row, as long as the rows
+        let y0 = (baselines[0] - 30.0 * ppmm).max(10.0) as u32;
+        let mut taller = GrayImage::new(mask.width(), mask.height() + 120);
+        image::imageops::replace(&mut taller, &mask, 0, 120);
+        mask = taller;
+        let y0 = y0 + 120;
+        for x in (10.0 * ppmm) as u32..(260.0 * ppmm) as u32 {
+            mask.put_pixel(x, y0, Luma([255]));
+            if x % 20 == 0 {
+                for dy in 1..8 {
+                    mask.put_pixel(x, y0 - dy, Luma([255]));
+                }
+            }
+        }
+        let grid = GridInfo::from_dpi(ppmm * 25.4, ScaleSource::Grid);
+        // (the synthetic rows wave little: the absolute bar is lowered so
+        // that only the relative one can tell the ghost row)
+        let low_bar = LayoutDetectConfig {
+            min_waviness: 0.2,
+            ..LayoutDetectConfig::default()
+        };
+        let all = LayoutDetectConfig {
+            min_relative_waviness: 0.0,
+            ..low_bar.clone()
+        }
+        .find_rows(&mask, &grid);
+        assert_eq!(all.len(), 5, "{all:?}");
+        let rows = low_bar.find_rows(&mask, &grid);
+        assert_eq!(rows.len(), 4, "{rows:?}");
+        assert!(rows.iter().all(|r| r.pulse.is_some()));
     }
 
     #[test]

@@ -58,13 +58,14 @@ fn probe_pages() {
         let rows = layout::LayoutDetectConfig::default().find_rows(&mask, &g);
         for r in &rows {
             println!(
-                "  row y {:.1} ink {:.0}..{:.0} start {:.1} pulse {:?} dur {:.2}s",
+                "  row y {:.1} ink {:.0}..{:.0} start {:.1} pulse {:?} dur {:.2}s waviness {:.2}",
                 r.baseline_y,
                 r.ink_x0,
                 r.ink_x1,
                 r.x_start,
                 r.pulse,
-                (r.ink_x1 - r.x_start) / g.px_per_second()
+                (r.ink_x1 - r.x_start) / g.px_per_second(),
+                r.waviness
             );
         }
         if let Ok(xs) = std::env::var("ECGDIG_PROBE_X") {
