@@ -598,20 +598,40 @@ impl TraceViterbiConfig {
                 (0, 0)
             };
             let mut gap = hi.saturating_sub(lo) as f32;
-            if let (Some((ca, cb)), true) = (bridge, hi > lo) {
-                let mut pieces: Vec<(u32, u32)> = ca
-                    .iter()
-                    .chain(cb)
-                    .filter(|q| q.y1 >= lo && q.y0 < hi)
-                    .map(|q| (q.y0.max(lo), (q.y1 + 1).min(hi)))
-                    .collect();
-                pieces.sort_unstable();
+            if let (Some((ca, cb)), true) = (bridge, hi > lo + 1) {
+                // both columns' runs are sorted (and disjoint): walk them
+                // merged from the first that reaches the gap
+                let (mut i, mut j) = (
+                    ca.partition_point(|q| q.y1 < lo),
+                    cb.partition_point(|q| q.y1 < lo),
+                );
                 let (mut at, mut longest) = (lo, 0u32);
-                for (s, e) in pieces {
-                    if s > at {
-                        longest = longest.max(s - at);
+                while at < hi && (i < ca.len() || j < cb.len()) {
+                    let q = match (ca.get(i), cb.get(j)) {
+                        (Some(a), Some(b)) if a.y0 <= b.y0 => {
+                            i += 1;
+                            a
+                        }
+                        (Some(a), None) => {
+                            i += 1;
+                            a
+                        }
+                        (_, Some(b)) => {
+                            j += 1;
+                            b
+                        }
+                        (None, None) => break,
+                    };
+                    if q.y0 >= hi {
+                        break;
                     }
-                    at = at.max(e);
+                    if q.y1 < at {
+                        continue;
+                    }
+                    if q.y0 > at {
+                        longest = longest.max(q.y0 - at);
+                    }
+                    at = at.max(q.y1 + 1);
                 }
                 longest = longest.max(hi.saturating_sub(at));
                 gap = longest as f32;
