@@ -207,15 +207,19 @@ mod tests {
     use super::*;
     use crate::layout::{tests::synthetic_mask, LayoutDetectConfig};
 
+    fn confident_grid(ppmm: f32) -> GridInfo {
+        GridInfo {
+            source: ScaleSource::Grid,
+            confidence: 0.9,
+            ..GridInfo::from_dpi(ppmm * 25.4, ScaleSource::Grid)
+        }
+    }
+
     #[test]
     fn measures_pulse_and_keeps_standard_gain() {
         let ppmm = 4.0;
         let (mask, _, _) = synthetic_mask(3, ppmm);
-        let grid = GridInfo {
-            source: ScaleSource::Grid,
-            confidence: 0.9,
-            ..GridInfo::from_dpi(ppmm * 25.4, ScaleSource::Grid)
-        };
+        let grid = confident_grid(ppmm);
         let layout = LayoutDetectConfig::default()
             .detect(&mask, &grid, 10.0)
             .unwrap();
@@ -243,11 +247,7 @@ mod tests {
                 mask.put_pixel(rise, y, image::Luma([0]));
             }
         }
-        let grid = GridInfo {
-            source: ScaleSource::Grid,
-            confidence: 0.9,
-            ..GridInfo::from_dpi(ppmm * 25.4, ScaleSource::Grid)
-        };
+        let grid = confident_grid(ppmm);
         let layout = LayoutDetectConfig::default()
             .detect(&mask, &grid, 10.0)
             .unwrap();

@@ -58,10 +58,6 @@ pub fn measure_rising_edge(
     }
     let xg = xg as usize;
     let m = mask.as_raw();
-    let brightest = |x: usize, y: usize| -> f32 {
-        let p = image.get_pixel(x as u32, y as u32).0;
-        p[0].max(p[1]).max(p[2]) as f32
-    };
     // a run wider than this is the edge merged with something else
     let max_run = (1.2 * ppx).max(3.0) as usize;
     let y_top = (baseline - 8.0 * ppy).max(0.0) as usize;
@@ -86,20 +82,15 @@ pub fn measure_rising_edge(
         if b - a + 1 > max_run {
             continue;
         }
-        let paper = [a - 2, a - 1, b + 1, b + 2]
-            .into_iter()
-            .map(|xx| brightest(xx, y))
-            .fold(0.0f32, f32::max);
-        let ink = (a..=b).map(|xx| brightest(xx, y)).fold(255.0f32, f32::min);
-        if paper - ink < 16.0 {
+        let Some((from, dark)) = crate::trace_rows::row_darkness(image, y, a, b) else {
             continue;
-        }
-        let (mut sum, mut moment) = (0f32, 0f32);
-        for xx in a - 1..=b + 1 {
-            let d = ((paper - brightest(xx, y)) / (paper - ink)).clamp(0.0, 1.0);
-            sum += d;
-            moment += d * xx as f32;
-        }
+        };
+        let sum: f32 = dark.iter().sum();
+        let moment: f32 = dark
+            .iter()
+            .enumerate()
+            .map(|(i, d)| d * (from + i) as f32)
+            .sum();
         if sum > 0.0 {
             pts.push((y as f32, moment / sum));
         }

@@ -965,6 +965,28 @@ mod tests {
         }
     }
 
+    /// A layout of `panels` on one row whose baseline is y = 50.
+    fn row_at_50(panels: Vec<Panel>) -> Layout {
+        Layout {
+            kind: LayoutKind::Other,
+            page_seconds: 10.0,
+            row_baselines: vec![50.0],
+            panels,
+        }
+    }
+
+    /// The first panel's traced points' y, folded by `pick` from `init`.
+    fn traced_y(
+        cfg: &TraceViterbiConfig,
+        m: &GrayImage,
+        layout: &Layout,
+        grid: &GridInfo,
+        (init, pick): (f32, fn(f32, f32) -> f32),
+    ) -> f32 {
+        let t = cfg.trace_all(m, layout, grid);
+        t.traces[0].points.iter().map(|p| p[1]).fold(init, pick)
+    }
+
     #[test]
     fn follows_the_trace_and_keeps_the_peak() {
         // baseline at y=50, pen 2 px, a spike up to y=20 at x=40, a text blob
@@ -1235,20 +1257,8 @@ mod tests {
             }
         }
         let grid = GridInfo::from_dpi(203.2, ScaleSource::Grid);
-        let layout = Layout {
-            kind: LayoutKind::Other,
-            page_seconds: 10.0,
-            row_baselines: vec![50.0],
-            panels: vec![panel(5.0, 194.0, 0.0, 139.0, 50.0)],
-        };
-        let depth = |cfg: &TraceViterbiConfig| -> f32 {
-            let t = cfg.trace_all(&m, &layout, &grid);
-            t.traces[0]
-                .points
-                .iter()
-                .map(|p| p[1])
-                .fold(0.0f32, f32::max)
-        };
+        let layout = row_at_50(vec![panel(5.0, 194.0, 0.0, 139.0, 50.0)]);
+        let depth = |cfg: &TraceViterbiConfig| traced_y(cfg, &m, &layout, &grid, (0.0, f32::max));
         assert!(depth(&thin_pen()) > 80.0, "{}", depth(&thin_pen()));
         let stiff = TraceViterbiConfig {
             jump_cost_per_mm: 2.0,
@@ -1277,20 +1287,9 @@ mod tests {
             }
         }
         let grid = GridInfo::from_dpi(203.2, ScaleSource::Grid);
-        let layout = Layout {
-            kind: LayoutKind::Other,
-            page_seconds: 10.0,
-            row_baselines: vec![50.0],
-            panels: vec![panel(5.0, 194.0, 0.0, 99.0, 50.0)],
-        };
-        let tip = |cfg: &TraceViterbiConfig| -> f32 {
-            let t = cfg.trace_all(&m, &layout, &grid);
-            t.traces[0]
-                .points
-                .iter()
-                .map(|p| p[1])
-                .fold(f32::MAX, f32::min)
-        };
+        let layout = row_at_50(vec![panel(5.0, 194.0, 0.0, 99.0, 50.0)]);
+        let tip =
+            |cfg: &TraceViterbiConfig| traced_y(cfg, &m, &layout, &grid, (f32::MAX, f32::min));
         assert!(tip(&thin_pen()) < 20.0, "{}", tip(&thin_pen()));
         let unbridged = TraceViterbiConfig {
             bridge_jumps: false,
@@ -1331,12 +1330,7 @@ mod tests {
             col: 1,
             ..panel(100.0, 219.0, 0.0, 119.0, 50.0)
         };
-        let layout = Layout {
-            kind: LayoutKind::Other,
-            page_seconds: 10.0,
-            row_baselines: vec![50.0],
-            panels: vec![second],
-        };
+        let layout = row_at_50(vec![second]);
         let at = |cfg: &TraceViterbiConfig, x: f32| -> f32 {
             let t = cfg.trace_all(&m, &layout, &grid);
             t.traces[0]
@@ -1374,12 +1368,7 @@ mod tests {
             col: 1,
             ..panel(100.0, 199.0, 0.0, 99.0, 50.0)
         };
-        let layout = Layout {
-            kind: LayoutKind::Other,
-            page_seconds: 10.0,
-            row_baselines: vec![50.0],
-            panels: vec![second],
-        };
+        let layout = row_at_50(vec![second]);
         let worst_start = |cfg: &TraceViterbiConfig| -> f32 {
             let t = cfg.trace_all(&m, &layout, &grid);
             t.traces[0]

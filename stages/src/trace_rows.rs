@@ -64,10 +64,6 @@ pub fn row_crossings(
 ) -> Vec<RowCrossing> {
     let (w, h) = (mask.width() as usize, mask.height() as usize);
     let image = image.filter(|im| im.width() as usize == w && im.height() as usize == h);
-    let brightest = |x: usize, y: usize| -> f32 {
-        let p = image.map_or([0u8; 3], |im| im.get_pixel(x as u32, y as u32).0);
-        p[0].max(p[1]).max(p[2]) as f32
-    };
     let m = mask.as_raw();
     let pen = search.pen_px.max(1.0);
     let margin = (0.5 * pen).ceil() as u32;
@@ -110,21 +106,10 @@ pub fn row_crossings(
                 continue;
             }
             let cx = match image {
-                Some(_) => {
-                    // darkness against the paper just outside the run
-                    let (l, r) = (a.saturating_sub(2), (b + 2).min(w - 1));
-                    let paper = [l, a.saturating_sub(1), (b + 1).min(w - 1), r]
-                        .into_iter()
-                        .map(|xx| brightest(xx, y))
-                        .fold(0.0f32, f32::max);
-                    let ink = (a..=b).map(|xx| brightest(xx, y)).fold(255.0f32, f32::min);
-                    if paper - ink < 16.0 {
+                Some(im) => {
+                    let Some((from, dark)) = row_darkness(im, y, a, b) else {
                         continue;
-                    }
-                    let from = a.saturating_sub(1);
-                    let dark: Vec<f32> = (from..=(b + 1).min(w - 1))
-                        .map(|xx| ((paper - brightest(xx, y)) / (paper - ink)).clamp(0.0, 1.0))
-                        .collect();
+                    };
                     let sum: f32 = dark.iter().sum();
                     if !single {
                         // each wedge row once: from the column at its centre
@@ -187,6 +172,45 @@ pub fn row_crossings(
     }
     out.sort_by(|p, q| p.x.total_cmp(&q.x));
     out
+}
+
+/// The darkness of row `y` of the page image across the ink run `a..=b`
+/// and one pixel either side (returned with that first x): 0 is the paper
+/// just outside the run (its brightest channel, so a coloured grid stays
+/// paper), 1 the run's darkest ink, linear in the pen's coverage between.
+/// `None` when the run does not stand out from the paper.
+pub(crate) fn row_darkness(
+    image: &RgbImage,
+    y: usize,
+    a: usize,
+    b: usize,
+) -> Option<(usize, Vec<f32>)> {
+    let w = image.width() as usize;
+    if b >= w || a > b || y >= image.height() as usize {
+        return None;
+    }
+    let brightest = |x: usize| -> f32 {
+        let p = image.get_pixel(x as u32, y as u32).0;
+        p[0].max(p[1]).max(p[2]) as f32
+    };
+    let paper = [
+        a.saturating_sub(2),
+        a.saturating_sub(1),
+        (b + 1).min(w - 1),
+        (b + 2).min(w - 1),
+    ]
+    .into_iter()
+    .map(brightest)
+    .fold(0.0f32, f32::max);
+    let ink = (a..=b).map(brightest).fold(255.0f32, f32::min);
+    if paper - ink < 16.0 {
+        return None;
+    }
+    let from = a.saturating_sub(1);
+    let dark = (from..=(b + 1).min(w - 1))
+        .map(|x| ((paper - brightest(x)) / (paper - ink)).clamp(0.0, 1.0))
+        .collect();
+    Some((from, dark))
 }
 
 /// The darkness of column `x` of the page image from row `y0 - 1` to row
