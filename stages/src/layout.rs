@@ -1,16 +1,24 @@
 //! `layout_detect`: finds the rows of traces and maps each plotted lead to
 //! its place on the page and its time window.
 //!
-//! Inputs: `mask` (trace ink) and `grid` (mm scale). Output: `layout`.
+//! Inputs: `mask` (trace ink), `grid` (mm scale) and optionally `image`
+//! (the deskewed page, for sub-pixel pulse edges). Output: `layout`.
 //!
 //! 1. **Rows**: the horizontal projection of the ink peaks at each row's
 //!    isoelectric baseline. Peaks at least `min_row_gap_mm` apart and strong
 //!    enough are kept when ink runs along them for at least `min_row_length_mm`.
 //! 2. **Row extent**: the longest stretch of ink along the baseline (gaps up
 //!    to a few mm bridged). A calibration pulse (a 10 mm tall, 5 mm wide
-//!    rectangle at the row's start) is recognised from its two vertical edges;
-//!    the signal starts at its falling edge. Rows without one start at their
-//!    first ink (or, when most rows have a pulse, at the rows' median start).
+//!    rectangle at the row's start) is recognised from its two vertical edges.
+//!    The signal starts `pulse_seconds` (0.2 s) after the pulse starts: with
+//!    the page `image` connected the rise is placed to a hundredth of a pixel
+//!    from the image's shading ([`crate::pulse_edge`]), and the pulse starts
+//!    `rise_delay_steps` sample steps before its rise (ecg-image-kit plots it
+//!    from samples `0, 0, 1, ..., 1, 0, 0`). A pulse of another width ends
+//!    where its falling edge stands. Rows without a pulse start at their
+//!    first ink (or, when most rows have a pulse, at the rows' median start;
+//!    always so between pulsed rows), and with two or more pulsed rows an
+//!    unpulsed row needs `min_relative_waviness` of their median waviness.
 //! 3. **Format**: from the number of rows: 3 rows = 3x4, 4 = 3x4 + a lead II
 //!    rhythm strip, 5 = 3x4 + II, V1 rhythm strips, 6 = 6x2 (or 3x4 + three
 //!    rhythm strips when the first three rows show lead separators at a
@@ -22,7 +30,7 @@
 //! # let toml = r#"
 //! [stages.layout]
 //! type = "layout_detect"
-//! inputs = { mask = "segment", grid = "grid" }
+//! inputs = { mask = "segment", grid = "grid", image = "deskew" }
 //! min_row_gap_mm = 8.0
 //! min_row_length_mm = 40.0
 //! min_peak_fraction = 0.25
@@ -146,7 +154,7 @@ register_stage!(
             "with two or more pulsed rows, a row without a pulse needs this fraction of their median waviness"
         ),
     ],
-    example = "[stages.layout]\ntype = \"layout_detect\"\ninputs = { mask = \"segment\", grid = \"grid\" }\n"
+    example = "[stages.layout]\ntype = \"layout_detect\"\ninputs = { mask = \"segment\", grid = \"grid\", image = \"deskew\" }\n"
 );
 
 /// A detected row of traces.

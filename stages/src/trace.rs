@@ -1,7 +1,8 @@
 //! `trace_viterbi`: follows each lead's trace through its panel as one
 //! continuous path.
 //!
-//! Inputs: `mask` (ink), `layout` (panels), `grid` (scale). Output: `traces`,
+//! Inputs: `mask` (ink), `layout` (panels), `grid` (scale), optionally `image`
+//! (the page, for sub-pixel shading and row crossings). Output: `traces`,
 //! one sub-pixel path per panel.
 //!
 //! Per pixel column of a panel, the candidate positions are the vertical
@@ -9,11 +10,20 @@
 //! reaches up to the neighbouring rows' baselines so that tall waves crossing
 //! into them are kept. A Viterbi pass chooses one run per column minimising
 //! * the vertical gap between consecutive runs (`jump_cost_per_mm`, squared
-//!   beyond one mm), so the path stays on one continuous stroke;
+//!   beyond one mm), so the path stays on one continuous stroke; with
+//!   `bridge_jumps`, only the part of the gap that neither column's ink
+//!   covers counts, so a faint stroke that noise broke is still climbed;
 //! * weak ink (`weak_ink_cost`), and the distance from the panel's baseline
 //!   (`baseline_cost_per_mm`, small: it only breaks ties between a lead and
 //!   its neighbour's wave that crosses into the panel);
-//! * columns skipped without ink (`skip_cost`), up to `max_skip_mm`.
+//! * columns skipped without ink (`skip_cost`), up to `max_skip_mm`;
+//! * runs in the *label band* at a panel's start (`label_band_cost`: the
+//!   first `label_band_width_mm`, `label_band_mm` below the baseline, where
+//!   ecg-image-kit prints the lead's name), so a path without a past starts
+//!   on the lead's first QRS, not on the bold glyphs beside it.
+//!
+//! Tracing starts `start_inset_mm` into a panel, clear of the previous
+//! lead's last stroke and of a separator bar straddling the boundary.
 //!
 //! The chosen runs become the signal by inverse rendering (`trace_fit`):
 //! the polyline, three vertices per pixel, whose drawing with the page's pen
