@@ -156,6 +156,11 @@ pub struct TraceViterbiConfig {
     pub label_band_cost: f32,
     pub label_band_width_mm: f32,
     pub label_band_mm: [f32; 2],
+    /// A separator bar at a panel's boundary reaches a mm above and below
+    /// the baseline; a repeated tall run that does not (a lead's first R
+    /// wave rising from it) is kept. Off: every repeated tall run there is
+    /// taken for a bar.
+    pub bars_straddle_baseline: bool,
 }
 
 impl Default for TraceViterbiConfig {
@@ -197,6 +202,7 @@ impl Default for TraceViterbiConfig {
             label_band_cost: 0.3,
             label_band_width_mm: 7.0,
             label_band_mm: [3.5, 8.5],
+            bars_straddle_baseline: true,
         }
     }
 }
@@ -341,6 +347,10 @@ register_stage!(
         (
             "label_band_width_mm",
             "the label band spans this much (mm) of a panel's start"
+        ),
+        (
+            "bars_straddle_baseline",
+            "a separator bar reaches a mm above and below the baseline; a repeated tall run that does not is kept"
         ),
         (
             "label_band_mm",
@@ -546,10 +556,17 @@ impl TraceViterbiConfig {
                 if !is_tall(r) {
                     continue;
                 }
-                let repeated = [ci.wrapping_sub(1), ci + 1]
-                    .into_iter()
-                    .filter(|&n| n < ncol)
-                    .any(|n| cols[n].iter().any(|q| is_tall(q) && same_line(q, r)));
+                // (a separator stands across the baseline; a lead's first
+                // R wave, its strokes merged into one run, rises from it)
+                let straddles = p.col == 0
+                    || !self.bars_straddle_baseline
+                    || ((r.y0 as f32) < p.baseline_y - 1.0 * grid.px_per_mm_y
+                        && (r.y1 as f32) > p.baseline_y + 1.0 * grid.px_per_mm_y);
+                let repeated = straddles
+                    && [ci.wrapping_sub(1), ci + 1]
+                        .into_iter()
+                        .filter(|&n| n < ncol)
+                        .any(|n| cols[n].iter().any(|q| is_tall(q) && same_line(q, r)));
                 // at a row's start the pulse's falling edge reaches up to
                 // the pulse's top (10 mm at standard gain): no wave in the
                 // signal's first columns stands that tall above the baseline
@@ -1306,6 +1323,37 @@ mod tests {
             ..thin_pen()
         };
         assert!(tip(&unbridged) > 30.0, "{}", tip(&unbridged));
+    }
+
+    #[test]
+    fn a_leads_first_r_wave_beside_the_boundary_is_not_taken_for_a_separator() {
+        // 8 px/mm, baseline y = 50, a panel from x = 100: an R wave right at
+        // its start, up- and down-strokes merged, so columns 101 and 102
+        // hold the same tall run from the tip (y = 10) down to the baseline
+        let mut m = GrayImage::new(220, 100);
+        for x in 0..220u32 {
+            let (a, b) = match x {
+                101 | 102 => (10, 51),
+                _ => (50, 51),
+            };
+            for y in a..=b {
+                m.put_pixel(x, y, Luma([255]));
+            }
+        }
+        let grid = GridInfo::from_dpi(203.2, ScaleSource::Grid);
+        let second = Panel {
+            col: 1,
+            ..panel(100.0, 219.0, 0.0, 99.0, 50.0)
+        };
+        let layout = row_at_50(vec![second]);
+        let tip =
+            |cfg: &TraceViterbiConfig| traced_y(cfg, &m, &layout, &grid, (f32::MAX, f32::min));
+        assert!(tip(&thin_pen()) < 15.0, "{}", tip(&thin_pen()));
+        let any_bar = TraceViterbiConfig {
+            bars_straddle_baseline: false,
+            ..thin_pen()
+        };
+        assert!(tip(&any_bar) > 40.0, "{}", tip(&any_bar));
     }
 
     #[test]
