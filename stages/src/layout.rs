@@ -225,6 +225,36 @@ impl LayoutDetectConfig {
         self.find_rows_in(mask, None, grid, 500.0)
     }
 
+    /// A found pulse's edges `(rise, fall)` on the row at `baseline`, its
+    /// rise placed from the image's shading when the image is at hand, and
+    /// where the row's signal starts: a standard-width pulse (0.2 s, the
+    /// falling edge touches the trace) is measured from its clear rising
+    /// edge ([`Self::signal_start`]), another at its falling edge.
+    fn place_pulse(
+        &self,
+        (rise, fall): (f32, f32),
+        image: Option<&image::RgbImage>,
+        mask: &image::GrayImage,
+        baseline: f32,
+        fs: f32,
+        grid: &GridInfo,
+    ) -> ((f32, f32), f32) {
+        let (ppx, ppy) = (grid.px_per_mm_x.max(0.5), grid.px_per_mm_y.max(0.5));
+        let pps = grid.px_per_second();
+        let edge = image.and_then(|im| {
+            crate::pulse_edge::measure_rising_edge(im, mask, rise, baseline, (ppx, ppy), 20)
+                .filter(|e| (e.x_mid - rise).abs() < 1.5)
+        });
+        let rise = edge.map_or(rise, |e| e.x_mid);
+        let standard = (fall - (rise + self.pulse_seconds * pps)).abs() <= 0.75 * ppx;
+        let start = if standard {
+            self.signal_start(rise, edge.map(|e| e.run_per_mv), pps, fs)
+        } else {
+            fall
+        };
+        ((rise, fall), start)
+    }
+
     /// Where a row's signal starts after its pulse rises at `rise`: the
     /// pulse's start plus `pulse_seconds`. The start is `rise_delay_steps`
     /// sample steps before the rise; the step is the output rate's, or
@@ -255,7 +285,6 @@ impl LayoutDetectConfig {
         let lvl = self.ink_level;
         let ppy = grid.px_per_mm_y.max(0.5);
         let ppx = grid.px_per_mm_x.max(0.5);
-        let pps = grid.px_per_second();
         let mut proj = vec![0f32; h];
         for (y, p) in proj.iter_mut().enumerate() {
             *p = m[y * w..(y + 1) * w].iter().filter(|&&v| v >= lvl).count() as f32;
@@ -315,24 +344,13 @@ impl LayoutDetectConfig {
             if waviness < self.min_waviness && pulse.is_none() {
                 continue;
             }
-            // the pulse's rise placed from the image's shading when it is
-            // at hand; the signal starts a pulse length after the pulse
-            // starts (a standard-width pulse), else at its falling edge
-            let mut x_start = x0 as f32;
-            let pulse = pulse.map(|(rise, fall)| {
-                let edge = image.and_then(|im| {
-                    crate::pulse_edge::measure_rising_edge(im, mask, rise, yb, (ppx, ppy), 20)
-                        .filter(|e| (e.x_mid - rise).abs() < 1.5)
-                });
-                let rise = edge.map_or(rise, |e| e.x_mid);
-                let standard = (fall - (rise + self.pulse_seconds * pps)).abs() <= 0.75 * ppx;
-                x_start = if standard {
-                    self.signal_start(rise, edge.map(|e| e.run_per_mv), pps, fs)
-                } else {
-                    fall
-                };
-                (rise, fall)
-            });
+            let (pulse, x_start) = match pulse {
+                Some(edges) => {
+                    let (pulse, start) = self.place_pulse(edges, image, mask, yb, fs, grid);
+                    (Some(pulse), start)
+                }
+                None => (None, x0 as f32),
+            };
             cands.push((
                 sm[y],
                 waviness >= self.min_waviness,
@@ -585,15 +603,6 @@ pub fn find_pulse(
                         || ink_in(e, baseline + 1.5 * ppy, baseline + 6.0 * ppy) > 0.5
                 });
                 if has_top && !runs_on {
-                    // the rising edge is clear of the trace; the falling one
-                    // touches it: when the width is the standard 0.2 s, the
-                    // start is measured from the rising edge
-                    let standard = e0 + 5.0 * ppx;
-                    let e1 = if (e1 - standard).abs() <= 0.75 * ppx {
-                        standard
-                    } else {
-                        e1
-                    };
                     return Some((e0, e1));
                 }
             }

@@ -154,17 +154,18 @@ impl ToSignalsConfig {
                         continue;
                     }
                     let mine = &mut samples[m0 - n0..m0 - n0 + other.len()];
-                    let both: Vec<(f32, f32)> = mine
-                        .iter()
-                        .zip(&other)
-                        .filter(|(a, b)| a.is_finite() && b.is_finite())
-                        .map(|(a, b)| (*a, *b))
-                        .collect();
-                    if both.len() * 2 < other.len() {
+                    // the two tracings' level difference where both have a value
+                    let (mut n, mut diff) = (0usize, 0f64);
+                    for (a, b) in mine.iter().zip(&other) {
+                        if a.is_finite() && b.is_finite() {
+                            n += 1;
+                            diff += (a - b) as f64;
+                        }
+                    }
+                    if n * 2 < other.len() {
                         continue;
                     }
-                    let offset =
-                        both.iter().map(|(a, b)| (a - b) as f64).sum::<f64>() / both.len() as f64;
+                    let offset = diff / n as f64;
                     for (a, b) in mine.iter_mut().zip(&other) {
                         if a.is_finite() && b.is_finite() {
                             *a = 0.5 * (*a + b + offset as f32);

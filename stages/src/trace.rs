@@ -613,9 +613,9 @@ impl TraceViterbiConfig {
                 + self.baseline_cost_per_mm * ((r.yc - p.baseline_y).abs() - nearest) / ppy
                 + self.far_cost_per_mm * (r.yc - p.baseline_y).abs() / ppy
         };
-        // the vertical gap from run a to run b; with `bridged`, only its
-        // longest stretch that no run of the two columns covers (a steep
-        // stroke broken by noise still climbs piece by piece)
+        // the vertical gap from run a to run b; with `bridge` (the two
+        // columns' runs), only its longest stretch they leave uncovered (a
+        // steep stroke broken by noise still climbs piece by piece)
         let jump = |a: &Run, b: &Run, bridge: Option<(&[Run], &[Run])>| -> f32 {
             let (lo, hi) = if b.y0 > a.y1 {
                 (a.y1 + 1, b.y0)
@@ -624,45 +624,10 @@ impl TraceViterbiConfig {
             } else {
                 (0, 0)
             };
-            let mut gap = hi.saturating_sub(lo) as f32;
-            if let (Some((ca, cb)), true) = (bridge, hi > lo + 1) {
-                // both columns' runs are sorted (and disjoint): walk them
-                // merged from the first that reaches the gap
-                let (mut i, mut j) = (
-                    ca.partition_point(|q| q.y1 < lo),
-                    cb.partition_point(|q| q.y1 < lo),
-                );
-                let (mut at, mut longest) = (lo, 0u32);
-                while at < hi && (i < ca.len() || j < cb.len()) {
-                    let q = match (ca.get(i), cb.get(j)) {
-                        (Some(a), Some(b)) if a.y0 <= b.y0 => {
-                            i += 1;
-                            a
-                        }
-                        (Some(a), None) => {
-                            i += 1;
-                            a
-                        }
-                        (_, Some(b)) => {
-                            j += 1;
-                            b
-                        }
-                        (None, None) => break,
-                    };
-                    if q.y0 >= hi {
-                        break;
-                    }
-                    if q.y1 < at {
-                        continue;
-                    }
-                    if q.y0 > at {
-                        longest = longest.max(q.y0 - at);
-                    }
-                    at = at.max(q.y1 + 1);
-                }
-                longest = longest.max(hi.saturating_sub(at));
-                gap = longest as f32;
-            }
+            let gap = match bridge {
+                Some((ca, cb)) if hi > lo + 1 => uncovered_stretch(lo, hi, ca, cb),
+                _ => hi.saturating_sub(lo),
+            } as f32;
             let mm = gap / ppy;
             self.jump_cost_per_mm * (mm + mm * mm)
         };
@@ -688,6 +653,8 @@ impl TraceViterbiConfig {
                     for d in 1..=max_skip.min(i) {
                         let pi = i - d;
                         let skip = self.skip_cost * (d - 1) as f32;
+                        let bridge = (self.bridge_jumps && d == 1)
+                            .then(|| (cols[lo + pi].as_slice(), here.as_slice()));
                         for (k, pr) in cols[lo + pi].iter().enumerate() {
                             // skipping a column whose ink lies where the
                             // line would pass: the trace was there (a
@@ -702,8 +669,6 @@ impl TraceViterbiConfig {
                             } else {
                                 0.0
                             };
-                            let bridge = (self.bridge_jumps && d == 1)
-                                .then(|| (cols[lo + pi].as_slice(), here.as_slice()));
                             let c = cost[pi][k] + skip + over_ink + jump(pr, r, bridge);
                             if c < best.0 {
                                 best = (c, (pi as u32, k as u32));
@@ -845,6 +810,46 @@ impl TraceViterbiConfig {
             crossings,
         }
     }
+}
+
+/// The longest stretch of rows `lo..hi` that no run of `a` or `b` covers
+/// (both sorted by top and disjoint, as a column's runs are): what is left
+/// of a jump between neighbouring columns once their ink bridges it.
+fn uncovered_stretch(lo: u32, hi: u32, a: &[Run], b: &[Run]) -> u32 {
+    let (mut i, mut j) = (
+        a.partition_point(|q| q.y1 < lo),
+        b.partition_point(|q| q.y1 < lo),
+    );
+    let (mut at, mut longest) = (lo, 0u32);
+    while at < hi {
+        // the next run by top, from either column
+        let q = match (a.get(i), b.get(j)) {
+            (Some(p), Some(q)) if p.y0 <= q.y0 => {
+                i += 1;
+                p
+            }
+            (Some(p), None) => {
+                i += 1;
+                p
+            }
+            (_, Some(q)) => {
+                j += 1;
+                q
+            }
+            (None, None) => break,
+        };
+        if q.y0 >= hi {
+            break;
+        }
+        if q.y1 < at {
+            continue;
+        }
+        if q.y0 > at {
+            longest = longest.max(q.y0 - at);
+        }
+        at = at.max(q.y1 + 1);
+    }
+    longest.max(hi.saturating_sub(at))
 }
 
 /// The run chosen in each traced column of a panel.
@@ -1012,6 +1017,25 @@ mod tests {
     ) -> f32 {
         let t = cfg.trace_all(m, layout, grid);
         t.traces[0].points.iter().map(|p| p[1]).fold(init, pick)
+    }
+
+    #[test]
+    fn a_gap_bridged_by_the_neighbouring_columns_leaves_its_longest_hole() {
+        let run = |y0: u32, y1: u32| Run {
+            y0,
+            y1,
+            yc: 0.5 * (y0 + y1) as f32,
+            lo: f32::NAN,
+            hi: f32::NAN,
+            strength: 1.0,
+        };
+        // rows 10..40: column a covers 12..=15 and 30..=33, column b 14..=24
+        let a = [run(0, 9), run(12, 15), run(30, 33)];
+        let b = [run(14, 24), run(40, 50)];
+        // holes 10..12 (2), 25..30 (5), 34..40 (6)
+        assert_eq!(uncovered_stretch(10, 40, &a, &b), 6);
+        assert_eq!(uncovered_stretch(10, 30, &a, &b), 5);
+        assert_eq!(uncovered_stretch(10, 40, &[], &[]), 30);
     }
 
     #[test]

@@ -174,71 +174,66 @@ pub fn row_crossings(
     out
 }
 
-/// The darkness of row `y` of the page image across the ink run `a..=b`
-/// and one pixel either side (returned with that first x): 0 is the paper
-/// just outside the run (its brightest channel, so a coloured grid stays
-/// paper), 1 the run's darkest ink, linear in the pen's coverage between.
-/// `None` when the run does not stand out from the paper.
+/// The darkness along one line of `len` pixels (`brightest(i)`: pixel
+/// `i`'s brightest channel, so a coloured grid stays paper) across the ink
+/// run `a..=b` and one pixel either side, returned with that first index:
+/// 0 is the paper in the two pixels beyond each end of the run, 1 the run's
+/// darkest ink, linear in the pen's coverage between. `None` when the run
+/// does not stand out from the paper.
+fn darkness_profile(
+    len: usize,
+    a: usize,
+    b: usize,
+    brightest: impl Fn(usize) -> f32,
+) -> Option<(usize, Vec<f32>)> {
+    if b >= len || a > b {
+        return None;
+    }
+    let before = a.saturating_sub(2)..a;
+    let after = (b + 1).min(len - 1)..(b + 3).min(len);
+    let paper = before.chain(after).map(&brightest).fold(0.0f32, f32::max);
+    let ink = (a..=b).map(&brightest).fold(255.0f32, f32::min);
+    if paper - ink < 16.0 {
+        return None;
+    }
+    let from = a.saturating_sub(1);
+    let dark = (from..=(b + 1).min(len - 1))
+        .map(|i| ((paper - brightest(i)) / (paper - ink)).clamp(0.0, 1.0))
+        .collect();
+    Some((from, dark))
+}
+
+fn brightest_channel(image: &RgbImage, x: u32, y: u32) -> f32 {
+    let p = image.get_pixel(x, y).0;
+    p[0].max(p[1]).max(p[2]) as f32
+}
+
+/// [`darkness_profile`] along row `y` of the page image, across the run
+/// `a..=b`.
 pub(crate) fn row_darkness(
     image: &RgbImage,
     y: usize,
     a: usize,
     b: usize,
 ) -> Option<(usize, Vec<f32>)> {
-    let w = image.width() as usize;
-    if b >= w || a > b || y >= image.height() as usize {
+    if y >= image.height() as usize {
         return None;
     }
-    let brightest = |x: usize| -> f32 {
-        let p = image.get_pixel(x as u32, y as u32).0;
-        p[0].max(p[1]).max(p[2]) as f32
-    };
-    let paper = [
-        a.saturating_sub(2),
-        a.saturating_sub(1),
-        (b + 1).min(w - 1),
-        (b + 2).min(w - 1),
-    ]
-    .into_iter()
-    .map(brightest)
-    .fold(0.0f32, f32::max);
-    let ink = (a..=b).map(brightest).fold(255.0f32, f32::min);
-    if paper - ink < 16.0 {
-        return None;
-    }
-    let from = a.saturating_sub(1);
-    let dark = (from..=(b + 1).min(w - 1))
-        .map(|x| ((paper - brightest(x)) / (paper - ink)).clamp(0.0, 1.0))
-        .collect();
-    Some((from, dark))
+    darkness_profile(image.width() as usize, a, b, |x| {
+        brightest_channel(image, x as u32, y as u32)
+    })
 }
 
-/// The darkness of column `x` of the page image from row `y0 - 1` to row
-/// `y1 + 1` (returned with that first row): 0 is the paper just above and
-/// below the run `y0..=y1` (its brightest channel, so a coloured grid stays
-/// paper), 1 the run's darkest ink, linear in the pen's coverage between.
-/// `None` when the run does not stand out from the paper.
+/// [`darkness_profile`] down column `x` of the page image, across the run
+/// `y0..=y1`.
 fn column_darkness(image: &RgbImage, x: u32, y0: u32, y1: u32) -> Option<(u32, Vec<f32>)> {
-    let (w, h) = image.dimensions();
-    if x >= w || y1 >= h || y0 > y1 {
+    if x >= image.width() {
         return None;
     }
-    let v = |y: u32| -> f32 {
-        let p = image.get_pixel(x, y).0;
-        p[0].max(p[1]).max(p[2]) as f32
-    };
-    let above = y0.saturating_sub(2)..y0;
-    let below = (y1 + 1).min(h - 1)..(y1 + 3).min(h);
-    let paper = above.chain(below).map(v).fold(0.0f32, f32::max);
-    let ink = (y0..=y1).map(v).fold(255.0f32, f32::min);
-    if paper - ink < 16.0 {
-        return None;
-    }
-    let from = y0.saturating_sub(1);
-    let dark = (from..=(y1 + 1).min(h - 1))
-        .map(|y| ((paper - v(y)) / (paper - ink)).clamp(0.0, 1.0))
-        .collect();
-    Some((from, dark))
+    darkness_profile(image.height() as usize, y0 as usize, y1 as usize, |y| {
+        brightest_channel(image, x, y as u32)
+    })
+    .map(|(from, dark)| (from as u32, dark))
 }
 
 /// The sub-pixel edges of the ink in a darkness profile, as positions in
