@@ -20,7 +20,10 @@
 //! * runs in the *label band* at a panel's start (`label_band_cost`: the
 //!   first `label_band_width_mm`, `label_band_mm` below the baseline, where
 //!   ecg-image-kit prints the lead's name), so a path without a past starts
-//!   on the lead's first QRS, not on the bold glyphs beside it.
+//!   on the lead's first QRS, not on the bold glyphs beside it;
+//! * runs much thinner than the panel's stroke (`short_run_cost`): grid
+//!   dots inside a steep wave's span, which the tall runs either side
+//!   cover as well as the wave's tip.
 //!
 //! Tracing starts `start_inset_mm` into a panel, clear of the previous
 //! lead's last stroke and of a separator bar straddling the boundary.
@@ -161,6 +164,16 @@ pub struct TraceViterbiConfig {
     /// wave rising from it) is kept. Off: every repeated tall run there is
     /// taken for a bar.
     pub bars_straddle_baseline: bool,
+    /// Cost of a run thinner than `short_run_pens` times the panel's
+    /// typical stroke (a grid dot, a speck), scaled by how much thinner: a
+    /// steep wave's tall runs cover such a dot as well as the wave's tip,
+    /// so without it the path cuts through the dot.
+    pub short_run_cost: f32,
+    /// `short_run_cost` on coarse pages (under `low_res_px_per_mm`), where
+    /// a one-pixel run is often the thin trace itself.
+    pub low_res_short_run_cost: f32,
+    /// A run is short under this many typical strokes.
+    pub short_run_pens: f32,
 }
 
 impl Default for TraceViterbiConfig {
@@ -203,6 +216,9 @@ impl Default for TraceViterbiConfig {
             label_band_width_mm: 7.0,
             label_band_mm: [3.5, 8.5],
             bars_straddle_baseline: true,
+            short_run_cost: 1.0,
+            low_res_short_run_cost: 0.0,
+            short_run_pens: 0.8,
         }
     }
 }
@@ -356,6 +372,15 @@ register_stage!(
             "label_band_mm",
             "the label band's reach below the baseline, mm: [from, to]"
         ),
+        (
+            "short_run_cost",
+            "cost of a run thinner than short_run_pens typical strokes (a grid dot), scaled by how much thinner"
+        ),
+        (
+            "low_res_short_run_cost",
+            "short_run_cost on coarse pages (under low_res_px_per_mm), where a one-pixel run is often the trace"
+        ),
+        ("short_run_pens", "a run is short under this many typical strokes"),
     ],
     example = "[stages.trace]\ntype = \"trace_viterbi\"\ninputs = { mask = \"segment\", layout = \"layout\", grid = \"calibrate\" }\n"
 );
@@ -606,9 +631,20 @@ impl TraceViterbiConfig {
             p.baseline_y + self.label_band_mm[0] * ppy,
             p.baseline_y + self.label_band_mm[1] * ppy,
         );
+        // a run much thinner than the panel's pen (a grid dot, a speck)
+        // is rarely the trace: inside a steep wave's span it would cut the
+        // tip, since the tall runs either side cover it as well as the tip
+        let short_run_cost = if low_res {
+            self.low_res_short_run_cost
+        } else {
+            self.short_run_cost
+        };
+        let short_len = self.short_run_pens * typical_stroke_px(cols, p.baseline_y);
         let node_cost = |r: &Run, nearest: f32, ci: usize| -> f32 {
             let in_label = ci < label_cols && r.yc >= band0 && r.yc <= band1;
-            (if in_label { self.label_band_cost } else { 0.0 })
+            let len = (r.y1 - r.y0 + 1) as f32;
+            short_run_cost * (1.0 - len / short_len).max(0.0)
+                + (if in_label { self.label_band_cost } else { 0.0 })
                 + self.weak_ink_cost * (1.0 - r.strength)
                 + self.baseline_cost_per_mm * ((r.yc - p.baseline_y).abs() - nearest) / ppy
                 + self.far_cost_per_mm * (r.yc - p.baseline_y).abs() / ppy
@@ -809,6 +845,29 @@ impl TraceViterbiConfig {
             path,
             crossings,
         }
+    }
+}
+
+/// The typical vertical length (px) of the trace's stroke in a panel: the
+/// median over columns of the run nearest the baseline, which on most
+/// columns is the flat trace itself. 1 when no column holds ink.
+fn typical_stroke_px(cols: &[Vec<Run>], baseline_y: f32) -> f32 {
+    let lens: Vec<f32> = cols
+        .iter()
+        .filter_map(|runs| {
+            runs.iter()
+                .min_by(|a, b| {
+                    (a.yc - baseline_y)
+                        .abs()
+                        .total_cmp(&(b.yc - baseline_y).abs())
+                })
+                .map(|r| (r.y1 - r.y0 + 1) as f32)
+        })
+        .collect();
+    if lens.is_empty() {
+        1.0
+    } else {
+        imaging::median(&lens).max(1.0)
     }
 }
 
@@ -1229,6 +1288,85 @@ mod tests {
             ..thin_pen()
         };
         assert!(tip(&careless) > 100.0, "tip at {}", tip(&careless));
+    }
+
+    #[test]
+    fn a_grid_dot_inside_a_steep_waves_span_does_not_cut_its_tip() {
+        // 8 px/mm, baseline y=300, pen 3 px; a deep S wave: down over
+        // columns 60..61, its tip (y 360..374) in columns 62..63, back up
+        // over 64..65. A one-pixel grid dot at y=331 in the tip's columns
+        // lies inside both neighbours' tall runs, so reaching it costs no
+        // jump and it sits nearer the baseline than the tip.
+        let mut m = GrayImage::new(140, 500);
+        let mut vline = |x: u32, a: u32, b: u32| {
+            for y in a..=b {
+                m.put_pixel(x, y, Luma([255]));
+            }
+        };
+        for x in 5..135u32 {
+            match x {
+                60 => vline(x, 299, 322),
+                61 => vline(x, 320, 368),
+                62 | 63 => {
+                    vline(x, 331, 331);
+                    vline(x, 360, 374);
+                }
+                64 => vline(x, 328, 374),
+                65 => vline(x, 299, 330),
+                _ => vline(x, 299, 301),
+            }
+        }
+        let grid = GridInfo::from_dpi(203.2, ScaleSource::Grid);
+        let layout = Layout {
+            kind: LayoutKind::Other,
+            page_seconds: 10.0,
+            row_baselines: vec![300.0],
+            panels: vec![panel(5.0, 134.0, 0.0, 499.0, 300.0)],
+        };
+        // the shallowest point traced in the tip's columns
+        let tip_top = |t: &TraceViterbiConfig| {
+            t.trace_all(&m, &layout, &grid).traces[0]
+                .points
+                .iter()
+                .filter(|p| (61.8..63.2).contains(&p[0]))
+                .map(|p| p[1])
+                .fold(f32::MAX, f32::min)
+        };
+        assert!(
+            tip_top(&thin_pen()) > 355.0,
+            "tip columns at {}",
+            tip_top(&thin_pen())
+        );
+        let dot_friendly = TraceViterbiConfig {
+            short_run_cost: 0.0,
+            ..thin_pen()
+        };
+        assert!(
+            tip_top(&dot_friendly) < 340.0,
+            "tip columns at {}",
+            tip_top(&dot_friendly)
+        );
+    }
+
+    #[test]
+    fn the_stroke_is_typically_the_run_nearest_the_baseline() {
+        let run = |y0: u32, y1: u32| Run {
+            y0,
+            y1,
+            yc: 0.5 * (y0 + y1) as f32,
+            lo: f32::NAN,
+            hi: f32::NAN,
+            strength: 1.0,
+        };
+        // three flat columns with a 3 px stroke, one steep column, grid dots
+        let cols = vec![
+            vec![run(10, 10), run(49, 51)],
+            vec![run(50, 52), run(80, 80)],
+            vec![run(20, 60)],
+            vec![run(48, 50), run(70, 70)],
+        ];
+        assert_eq!(typical_stroke_px(&cols, 50.0), 3.0);
+        assert_eq!(typical_stroke_px(&[], 50.0), 1.0);
     }
 
     #[test]
