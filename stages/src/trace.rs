@@ -102,9 +102,12 @@ pub struct TraceViterbiConfig {
     /// Near a panel's ends (mm), tall runs repeated unchanged in the next
     /// column (pulse edges, separator bars: vertical lines) are ignored.
     pub edge_guard_mm: f32,
-    /// At a row's start, tall runs (over 6 mm above the baseline) in this
-    /// many first columns are the calibration pulse's falling edge.
-    pub pulse_edge_columns: usize,
+    /// At a row's start, runs in the first `pulse_edge_mm` that rise more
+    /// than `pulse_edge_min_height_mm` above the baseline are the
+    /// calibration pulse's falling edge (drawn with a wide pen, it spills
+    /// a few columns into the signal).
+    pub pulse_edge_mm: f32,
+    pub pulse_edge_min_height_mm: f32,
     /// Breaks up to this long (mm) inside a column's ink are bridged.
     pub merge_gap_mm: f32,
     /// Turn the chosen runs into the signal by inverse rendering (the
@@ -186,7 +189,7 @@ impl Default for TraceViterbiConfig {
             weak_ink_cost: 1.0,
             low_res_strength_from_peak: true,
             baseline_cost_per_mm: 0.02,
-            far_cost_per_mm: 0.01,
+            far_cost_per_mm: 0.0,
             skip_cost: 0.6,
             skip_over_ink_cost: 2.0,
             max_skip_mm: 2.0,
@@ -194,7 +197,8 @@ impl Default for TraceViterbiConfig {
             resume_max_offset_mm: 2.0,
             max_runs_per_column: 12,
             edge_guard_mm: 0.8,
-            pulse_edge_columns: 2,
+            pulse_edge_mm: 0.5,
+            pulse_edge_min_height_mm: 2.0,
             merge_gap_mm: 0.5,
             fit_polyline: true,
             vertices_per_px: 3,
@@ -300,8 +304,12 @@ register_stage!(
             "near a panel's ends (mm), tall runs repeated unchanged in the next column (pulse edges, separator bars) are ignored"
         ),
         (
-            "pulse_edge_columns",
-            "at a row's start, tall runs (over 6 mm above the baseline) in this many first columns are the pulse's falling edge"
+            "pulse_edge_mm",
+            "at a row's start, runs this far (mm) into the signal rising over pulse_edge_min_height_mm above the baseline are the pulse's falling edge"
+        ),
+        (
+            "pulse_edge_min_height_mm",
+            "how far above the baseline (mm) a run at a row's start must reach to be the pulse's falling edge"
         ),
         (
             "merge_gap_mm",
@@ -573,6 +581,7 @@ impl TraceViterbiConfig {
             (edge as f32) < guard_px
         };
         let is_tall = |r: &Run| ((r.y1 - r.y0 + 1) as f32) >= tall;
+        let pulse_edge_cols = (self.pulse_edge_mm * grid.px_per_mm_x).round();
         let tol = (0.4 * grid.px_per_mm_y).round().max(2.0) as u32;
         let same_line = |a: &Run, b: &Run| a.y0.abs_diff(b.y0) <= tol && a.y1.abs_diff(b.y1) <= tol;
         let mut bars: Vec<(usize, usize)> = Vec::new();
@@ -592,12 +601,15 @@ impl TraceViterbiConfig {
                         .into_iter()
                         .filter(|&n| n < ncol)
                         .any(|n| cols[n].iter().any(|q| is_tall(q) && same_line(q, r)));
-                // at a row's start the pulse's falling edge reaches up to
-                // the pulse's top (10 mm at standard gain): no wave in the
-                // signal's first columns stands that tall above the baseline
+                // at a row's start the pulse's falling edge comes down from
+                // the pulse's top (10 mm at standard gain), its wide pen
+                // spilling a few columns into the signal, and cut short
+                // there by antialiasing: few waves in the signal's first
+                // half mm rise that fast
                 let pulse_edge = p.col == 0
-                    && ci < self.pulse_edge_columns
-                    && p.baseline_y - r.y0 as f32 > 6.0 * grid.px_per_mm_y;
+                    && (ci as f32) < pulse_edge_cols
+                    && p.baseline_y - r.y0 as f32
+                        > self.pulse_edge_min_height_mm * grid.px_per_mm_y;
                 if repeated || pulse_edge {
                     bars.push((ci, k));
                 }
@@ -1234,10 +1246,51 @@ mod tests {
             top(&thin_pen())
         );
         let keep = TraceViterbiConfig {
-            pulse_edge_columns: 0,
+            pulse_edge_mm: 0.0,
             ..thin_pen()
         };
         assert!(top(&keep) < 70.0, "{}", top(&keep));
+    }
+
+    #[test]
+    fn the_pulses_edge_spilling_into_the_signal_cut_short_is_not_traced() {
+        // 8 px/mm, baseline y=100: the wide pen's falling edge reaches three
+        // columns past the panel's start (x = 10), and the antialiasing
+        // leaves there only its lower 4.5 mm; then a flat trace
+        let mut m = GrayImage::new(300, 200);
+        for y in 64..=101 {
+            m.put_pixel(13, y, Luma([255]));
+        }
+        for x in 14..290u32 {
+            m.put_pixel(x, 100, Luma([255]));
+            m.put_pixel(x, 101, Luma([255]));
+        }
+        let grid = GridInfo::from_dpi(203.2, ScaleSource::Grid);
+        let layout = Layout {
+            kind: LayoutKind::Other,
+            page_seconds: 10.0,
+            row_baselines: vec![100.0],
+            panels: vec![panel(10.0, 289.0, 0.0, 199.0, 100.0)],
+        };
+        let top = |t: &TraceViterbiConfig| {
+            t.trace_all(&m, &layout, &grid).traces[0]
+                .points
+                .iter()
+                .map(|p| p[1])
+                .fold(f32::MAX, f32::min)
+        };
+        assert!(
+            top(&thin_pen()) > 98.0,
+            "the edge was traced: {}",
+            top(&thin_pen())
+        );
+        // the earlier rule: the first two columns, 6 mm tall
+        let narrow = TraceViterbiConfig {
+            pulse_edge_mm: 0.25,
+            pulse_edge_min_height_mm: 6.0,
+            ..thin_pen()
+        };
+        assert!(top(&narrow) < 80.0, "{}", top(&narrow));
     }
 
     #[test]
@@ -1479,10 +1532,16 @@ mod tests {
         let layout = row_at_50(vec![panel(5.0, 194.0, 0.0, 99.0, 50.0)]);
         let tip =
             |cfg: &TraceViterbiConfig| traced_y(cfg, &m, &layout, &grid, (f32::MAX, f32::min));
+        // with a pull towards the baseline, too, only bridging climbs it
+        let pulled = TraceViterbiConfig {
+            far_cost_per_mm: 0.01,
+            ..thin_pen()
+        };
         assert!(tip(&thin_pen()) < 20.0, "{}", tip(&thin_pen()));
+        assert!(tip(&pulled) < 20.0, "{}", tip(&pulled));
         let unbridged = TraceViterbiConfig {
             bridge_jumps: false,
-            ..thin_pen()
+            ..pulled
         };
         assert!(tip(&unbridged) > 30.0, "{}", tip(&unbridged));
     }
