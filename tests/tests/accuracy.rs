@@ -95,16 +95,15 @@ fn shipped_sample_digitizes_to_real_signals() {
     );
 }
 
-// Measured 2026-12-01, session 4 (default pipeline: pulse rise from the
-// image's shading and whole-dpi scale, so time is right to a fraction of a
-// sample; jump cost 0.4 with bridged jumps; the label band at panel
-// starts): sample 25.76 dB (the renderer draws the pulse as ecg-image-kit
-// does); clean subset 29.87 dB; distorted subset 17.47 dB; bw subset
-// 15.83 dB.
+// Measured 2026-12-01, session 5 (default pipeline as in session 4, plus
+// the tracer's short-run cost for grid dots inside steep waves, the wider
+// pulse-edge guard at row starts, and no absolute pull to the baseline):
+// sample 25.76 dB; clean subset 29.88 dB; distorted subset 18.21 dB (was
+// 17.47); bw subset 16.23 dB (was 15.83).
 const SAMPLE_FLOOR_DB: f64 = 25.3;
 const CLEAN_FLOOR_DB: f64 = 29.3;
-const DISTORTED_FLOOR_DB: f64 = 16.9;
-const BW_FLOOR_DB: f64 = 15.3;
+const DISTORTED_FLOOR_DB: f64 = 17.7;
+const BW_FLOOR_DB: f64 = 15.8;
 
 fn dev_guard(set: &str, ext: &str, images: &[&str], floor_db: f64) {
     let Some(shared) = shared() else {
