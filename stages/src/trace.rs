@@ -47,7 +47,7 @@
 //! jump_cost_per_mm = 0.4
 //! weak_ink_cost = 1.0
 //! baseline_cost_per_mm = 0.02
-//! skip_cost = 0.6
+//! skip_cost = 0.7
 //! max_skip_mm = 2.0
 //! max_runs_per_column = 12
 //! # "#;
@@ -190,7 +190,7 @@ impl Default for TraceViterbiConfig {
             low_res_strength_from_peak: true,
             baseline_cost_per_mm: 0.02,
             far_cost_per_mm: 0.0,
-            skip_cost: 0.6,
+            skip_cost: 0.7,
             skip_over_ink_cost: 2.0,
             max_skip_mm: 2.0,
             resume_mm: 5.0,
@@ -1336,9 +1336,15 @@ mod tests {
                 .fold(f32::MAX, f32::min)
         };
         assert!(tip(&thin_pen()) < 60.0, "tip at {}", tip(&thin_pen()));
+        // where skipping is cheap, only the ink under the skip keeps it
+        let cheap_skips = TraceViterbiConfig {
+            skip_cost: 0.6,
+            ..thin_pen()
+        };
+        assert!(tip(&cheap_skips) < 60.0, "tip at {}", tip(&cheap_skips));
         let careless = TraceViterbiConfig {
             skip_over_ink_cost: 0.0,
-            ..thin_pen()
+            ..cheap_skips
         };
         assert!(tip(&careless) > 100.0, "tip at {}", tip(&careless));
     }
@@ -1532,9 +1538,11 @@ mod tests {
         let layout = row_at_50(vec![panel(5.0, 194.0, 0.0, 99.0, 50.0)]);
         let tip =
             |cfg: &TraceViterbiConfig| traced_y(cfg, &m, &layout, &grid, (f32::MAX, f32::min));
-        // with a pull towards the baseline, too, only bridging climbs it
+        // with a pull towards the baseline and cheap skips, too, only
+        // bridging climbs it
         let pulled = TraceViterbiConfig {
             far_cost_per_mm: 0.01,
+            skip_cost: 0.6,
             ..thin_pen()
         };
         assert!(tip(&thin_pen()) < 20.0, "{}", tip(&thin_pen()));
