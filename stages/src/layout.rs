@@ -512,6 +512,10 @@ fn stretches(occ: &[bool], max_gap: usize) -> Vec<(usize, usize)> {
     out
 }
 
+/// An edge whose ink runs on past the pulse at this fraction of its density
+/// along the pulse (or more) is a longer line, not a pulse's edge.
+const RUN_ON_DENSITY: f32 = 0.75;
+
 /// Looks for the calibration pulse near the start of a row: two vertical
 /// edges (each at least 6 mm of ink above the baseline) 3 to 7 mm apart.
 /// Returns the x of the rising and falling edges.
@@ -598,9 +602,17 @@ pub fn find_pulse(
                     }
                     worst
                 };
+                // (a grid line left in the mask may run through an edge:
+                // the pulse's own ink is then still much denser than the
+                // line's run-on)
                 let runs_on = [e0, e1].into_iter().any(|e| {
-                    ink_in(e, yt - 6.0 * ppy, yt - 1.5 * ppy) > 0.5
-                        || ink_in(e, baseline + 1.5 * ppy, baseline + 6.0 * ppy) > 0.5
+                    let along = ink_in(e, baseline - 9.0 * ppy, baseline - 1.0 * ppy);
+                    [
+                        ink_in(e, yt - 6.0 * ppy, yt - 1.5 * ppy),
+                        ink_in(e, baseline + 1.5 * ppy, baseline + 6.0 * ppy),
+                    ]
+                    .into_iter()
+                    .any(|beyond| beyond > 0.5 && beyond > RUN_ON_DENSITY * along)
                 });
                 if has_top && !runs_on {
                     return Some((e0, e1));
@@ -1076,6 +1088,36 @@ pub(crate) mod tests {
         }
         let at_grid = find_pulse(mask.as_raw(), w, h, 100, xg as usize, b, ppmm, ppmm);
         assert!(at_grid.is_none(), "{at_grid:?}");
+    }
+
+    #[test]
+    fn a_pulse_whose_edges_lie_on_dotted_grid_lines_is_found() {
+        // a grid the segmenter left in the mask: vertical lines every 5 mm,
+        // two pixels in three inked, through both edges of the pulse
+        let ppmm = 8.0;
+        let (mut mask, baselines, x_start) = synthetic_mask(1, ppmm);
+        let (w, h) = (mask.width() as usize, mask.height() as usize);
+        let x_pulse = x_start - 5.0 * ppmm;
+        for x in [x_pulse - 5.0 * ppmm, x_pulse, x_start, x_start + 5.0 * ppmm] {
+            for y in (0..h as u32).filter(|y| y % 3 != 0) {
+                mask.put_pixel(x as u32, y, Luma([255]));
+            }
+        }
+        let found = find_pulse(
+            mask.as_raw(),
+            w,
+            h,
+            100,
+            (x_start - 5.0 * ppmm) as usize,
+            baselines[0],
+            ppmm,
+            ppmm,
+        );
+        let (rise, fall) = found.expect("the pulse");
+        assert!(
+            (rise - x_pulse).abs() < 1.0 && (fall - x_start).abs() < 1.0,
+            "{rise} {fall}"
+        );
     }
 
     #[test]
