@@ -73,6 +73,13 @@ pub struct LayoutDetectConfig {
     /// With two or more pulsed rows, a row without a pulse needs at least
     /// this fraction of their median waviness.
     pub min_relative_waviness: f32,
+    /// With three or more pulsed rows, a row without a pulse above them
+    /// (in the header) is kept only when, within `missed_pulse_search_mm`
+    /// of the line through their rising edges, three neighbouring columns
+    /// hold ink on at least this fraction of the rows 1..9 mm above its
+    /// baseline (the missed pulse's edge); 0: no such check.
+    pub missed_pulse_min_density: f32,
+    pub missed_pulse_search_mm: f32,
 }
 
 impl Default for LayoutDetectConfig {
@@ -88,6 +95,8 @@ impl Default for LayoutDetectConfig {
             rise_delay_steps: 1.5,
             step_from_rise: false,
             min_relative_waviness: 0.5,
+            missed_pulse_min_density: 0.8,
+            missed_pulse_search_mm: 1.5,
         }
     }
 }
@@ -152,6 +161,14 @@ register_stage!(
         (
             "min_relative_waviness",
             "with two or more pulsed rows, a row without a pulse needs this fraction of their median waviness"
+        ),
+        (
+            "missed_pulse_min_density",
+            "an unpulsed row above three or more pulsed rows needs an edge covering this fraction of 1..9 mm above its baseline where they rise; 0: no check"
+        ),
+        (
+            "missed_pulse_search_mm",
+            "how far (mm) from the pulsed rows' rising edges that column is looked for"
         ),
     ],
     example = "[stages.layout]\ntype = \"layout_detect\"\ninputs = { mask = \"segment\", grid = \"grid\", image = \"deskew\" }\n"
@@ -447,9 +464,29 @@ impl LayoutDetectConfig {
                     from = rows[i].baseline_y;
                 }
             }
+            // above them lies the header, where grid fragments and text
+            // lines make rows too: a real row there whose pulse was missed
+            // still shows the pulse's rising edge, solid ink where the
+            // others rise
+            // (a skewed photo's pulses stand on a slanted line)
+            let rise_at = rise_line(&pulsed);
+            let reach = (self.missed_pulse_search_mm * ppx).round() as isize;
+            let shows_rise = |r: &Row| {
+                let rise = rise_at(r.baseline_y).round() as isize;
+                self.missed_pulse_min_density <= 0.0
+                    || edge_coverage(
+                        m,
+                        w,
+                        h,
+                        lvl,
+                        rise - reach..=rise + reach,
+                        r.baseline_y - 9.0 * ppy,
+                        r.baseline_y - 1.0 * ppy,
+                    ) >= self.missed_pulse_min_density
+            };
             let mut from = rows[first].baseline_y;
             for i in (0..first).rev() {
-                if continues(&rows[i], from) {
+                if continues(&rows[i], from) && shows_rise(&rows[i]) {
                     keep[i] = true;
                     from = rows[i].baseline_y;
                 }
@@ -510,6 +547,70 @@ fn stretches(occ: &[bool], max_gap: usize) -> Vec<(usize, usize)> {
         }
     }
     out
+}
+
+/// The least-squares line through the pulsed rows' rising edges, as x
+/// against the baseline's y (flat at their mean when they share a y).
+fn rise_line(rows: &[&Row]) -> impl Fn(f32) -> f32 {
+    let pts: Vec<(f32, f32)> = rows
+        .iter()
+        .filter_map(|r| r.pulse.map(|p| (r.baseline_y, p.0)))
+        .collect();
+    let n = pts.len().max(1) as f32;
+    let my = pts.iter().map(|p| p.0).sum::<f32>() / n;
+    let mx = pts.iter().map(|p| p.1).sum::<f32>() / n;
+    let syy: f32 = pts.iter().map(|p| (p.0 - my) * (p.0 - my)).sum();
+    let sxy: f32 = pts.iter().map(|p| (p.0 - my) * (p.1 - mx)).sum();
+    let slope = if syy > 0.0 { sxy / syy } else { 0.0 };
+    move |y| mx + slope * (y - my)
+}
+
+/// The densest ink, as a fraction of the rows `from..=to`, among columns
+/// `xs` of the mask (columns off the page are skipped).
+fn vertical_ink_density(
+    m: &[u8],
+    w: usize,
+    h: usize,
+    lvl: u8,
+    xs: std::ops::RangeInclusive<isize>,
+    from: f32,
+    to: f32,
+) -> f32 {
+    let (ya, yb) = (from.max(0.0) as usize, (to.max(0.0) as usize).min(h - 1));
+    xs.filter(|&x| x >= 0 && (x as usize) < w)
+        .map(|x| {
+            let n = (ya..=yb).filter(|&y| m[y * w + x as usize] >= lvl).count();
+            n as f32 / (yb.saturating_sub(ya) + 1) as f32
+        })
+        .fold(0.0, f32::max)
+}
+
+/// How much of the rows `from..=to` a vertical edge covers among columns
+/// `xs`: the best fraction of rows holding ink in any of three neighbouring
+/// columns (a slightly slanted edge steps across columns; a dotted line
+/// leaves gaps in all three).
+fn edge_coverage(
+    m: &[u8],
+    w: usize,
+    h: usize,
+    lvl: u8,
+    xs: std::ops::RangeInclusive<isize>,
+    from: f32,
+    to: f32,
+) -> f32 {
+    let (ya, yb) = (from.max(0.0) as usize, (to.max(0.0) as usize).min(h - 1));
+    let cols: Vec<usize> = xs
+        .filter(|&x| x >= 0 && (x as usize) < w)
+        .map(|x| x as usize)
+        .collect();
+    cols.windows(3.min(cols.len()).max(1))
+        .map(|group| {
+            let n = (ya..=yb)
+                .filter(|&y| group.iter().any(|&x| m[y * w + x] >= lvl))
+                .count();
+            n as f32 / (yb.saturating_sub(ya) + 1) as f32
+        })
+        .fold(0.0, f32::max)
 }
 
 /// An edge whose ink runs on past the pulse at this fraction of its density
@@ -587,20 +688,8 @@ pub fn find_pulse(
                 // the edges end at the pulse's top and at the baseline: a
                 // neighbouring row's pulse, or grid lines, run on past them
                 let ink_in = |x: f32, from: f32, to: f32| -> f32 {
-                    let (ya, yb) = (from.max(0.0) as usize, (to.max(0.0) as usize).min(h - 1));
-                    let mut worst = 0.0f32;
-                    for xx in [
-                        x.round() as isize - 1,
-                        x.round() as isize,
-                        x.round() as isize + 1,
-                    ] {
-                        if xx < 0 || xx as usize >= w {
-                            continue;
-                        }
-                        let n = (ya..=yb).filter(|&y| m[y * w + xx as usize] >= lvl).count();
-                        worst = worst.max(n as f32 / (yb.saturating_sub(ya) + 1) as f32);
-                    }
-                    worst
+                    let xr = x.round() as isize;
+                    vertical_ink_density(m, w, h, lvl, xr - 1..=xr + 1, from, to)
                 };
                 // (a grid line left in the mask may run through an edge:
                 // the pulse's own ink is then still much denser than the
@@ -1204,6 +1293,36 @@ pub(crate) mod tests {
         let rows = lenient().find_rows(&mask, &grid);
         assert_eq!(rows.len(), 5, "{rows:?}");
         assert!(rows[3].pulse.is_none() && rows[4].pulse.is_none());
+    }
+
+    #[test]
+    fn a_header_row_above_the_pulsed_rows_needs_its_missed_pulses_edge() {
+        let ppmm = 4.0;
+        let grid = GridInfo::from_dpi(ppmm * 25.4, ScaleSource::Grid);
+        // the first of five rows has no pulse at all: grid fragments and
+        // text in a header, one row spacing above the pulsed rows, look so
+        let (mut ghost, baselines, x_start) = synthetic_mask(5, ppmm);
+        rub_out_pulse(&mut ghost, baselines[0], x_start, ppmm);
+        let unchecked = LayoutDetectConfig {
+            missed_pulse_min_density: 0.0,
+            ..lenient()
+        };
+        assert_eq!(unchecked.find_rows(&ghost, &grid).len(), 5);
+        let rows = lenient().find_rows(&ghost, &grid);
+        assert_eq!(rows.len(), 4, "{rows:?}");
+        assert!(rows.iter().all(|r| r.pulse.is_some()));
+        // a real first row whose pulse was missed (its top cut off by the
+        // page's edge) still shows the rising edge, and stays
+        let (mut cut, baselines, x_start) = synthetic_mask(5, ppmm);
+        let top = (baselines[0] - 10.0 * ppmm) as u32;
+        for x in (x_start - 4.0 * ppmm) as u32..(x_start - 1.0 * ppmm) as u32 {
+            for y in top - 2..=top + 2 {
+                cut.put_pixel(x, y, Luma([0]));
+            }
+        }
+        let rows = lenient().find_rows(&cut, &grid);
+        assert_eq!(rows.len(), 5, "{rows:?}");
+        assert!(rows[0].pulse.is_none());
     }
 
     #[test]
