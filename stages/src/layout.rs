@@ -1084,8 +1084,10 @@ pub(crate) mod tests {
         let grid = GridInfo::from_dpi(ppmm * 25.4, ScaleSource::Grid);
         // (the synthetic rows wave little: the absolute bar is lowered so
         // that only the relative one can tell the ghost row)
+        // (nor the missed pulse's edge: this rule alone)
         let low_bar = LayoutDetectConfig {
             min_waviness: 0.2,
+            missed_pulse_min_density: 0.0,
             ..LayoutDetectConfig::default()
         };
         let all = LayoutDetectConfig {
