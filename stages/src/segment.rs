@@ -50,8 +50,14 @@ pub struct ClassicalSegmentConfig {
     pub smooth_above_px_per_mm: f32,
     /// Backgrounds darker than this fraction of the page's paper level are not paper.
     pub min_background_fraction: f32,
-    /// Pixels whose neighbourhood is more than this fraction near-black are not ink.
+    /// Pixels at or under this fraction of the page's paper level are
+    /// near-black (scanner borders, deep shadows).
+    pub black_fraction: f32,
+    /// Pixels whose neighbourhood is more than this fraction near-black are
+    /// not ink, unless their ratio to the background is at most
+    /// `crowded_ink_ratio` (a trace drawn through a deep shadow).
     pub max_black_fraction: f32,
+    pub crowded_ink_ratio: f32,
     /// Most of the page (fraction of pixels) that may count as ink: on a
     /// page whose grid is dark (a deep teal or grey), `paper_ratio` is
     /// lowered until no more than this is ink, so the grid stays paper.
@@ -67,7 +73,9 @@ impl Default for ClassicalSegmentConfig {
             low_res_paper_ratio: 0.9,
             smooth_above_px_per_mm: 5.0,
             min_background_fraction: 0.3,
+            black_fraction: 0.3,
             max_black_fraction: 0.4,
+            crowded_ink_ratio: 0.3,
             max_ink_fraction: 0.05,
         }
     }
@@ -121,8 +129,16 @@ register_stage!(
             "backgrounds darker than this fraction of the paper level (borders, black corners) hold no ink"
         ),
         (
+            "black_fraction",
+            "pixels at or under this fraction of the paper level are near-black (borders, deep shadows)"
+        ),
+        (
             "max_black_fraction",
-            "pixels whose neighbourhood is more than this fraction near-black (borders) are not ink"
+            "pixels whose neighbourhood is more than this fraction near-black (borders) are not ink, unless far darker than it"
+        ),
+        (
+            "crowded_ink_ratio",
+            "in a near-black neighbourhood a pixel is ink only at most this ratio to its background (a trace through a deep shadow)"
         ),
         (
             "max_ink_fraction",
@@ -173,7 +189,7 @@ impl ClassicalSegmentConfig {
         let min_bg = (paper as f32 * self.min_background_fraction).max(8.0) as u16;
         // areas crowded with near-black pixels (scanner borders, the black
         // corners of a rotated photo) hold no trace: a trace is thin
-        let black = (paper as f32 * self.min_background_fraction) as u8;
+        let black = (paper as f32 * self.black_fraction) as u8;
         let dark: Vec<u8> = vs
             .iter()
             .map(|&p| if p <= black { 255 } else { 0 })
@@ -214,7 +230,10 @@ impl ClassicalSegmentConfig {
             *o = lut[(b as usize) << 8 | p as usize];
             if *o != 0 {
                 if let Some(c) = &crowd {
-                    if c[i] > max_crowd {
+                    // in a dark area only a stroke far darker than its
+                    // surroundings is ink (a trace through a deep shadow,
+                    // not the edge of a scanner border)
+                    if c[i] > max_crowd && p as f32 > self.crowded_ink_ratio * b as f32 {
                         *o = 0;
                     }
                 }
@@ -312,6 +331,40 @@ mod tests {
         assert!(mask.get_pixel(150, 61)[0] > 200);
         assert_eq!(mask.get_pixel(48, 30)[0], 0, "grid line");
         assert_eq!(mask.get_pixel(150, 30)[0], 0, "shadowed paper");
+    }
+
+    #[test]
+    fn a_trace_through_a_deep_shadow_is_ink_but_a_dark_borders_edge_is_not() {
+        // 4 px/mm page: a deep crease shadow (a quarter of the paper's
+        // brightness, 3 mm wide) over x 74..86 with the trace drawn through
+        // it; a grey scanner border (the same darkness) from x = 150
+        let paper = 240u8;
+        let mut img = RgbImage::from_pixel(200, 120, Rgb([paper; 3]));
+        for y in 0..120 {
+            for x in 0..200u32 {
+                if (74..86).contains(&x) || x >= 150 {
+                    img.put_pixel(x, y, Rgb([60; 3]));
+                }
+            }
+        }
+        for x in 10..140 {
+            let c = if (74..86).contains(&x) { 8 } else { 30 };
+            img.put_pixel(x, 60, Rgb([c; 3]));
+            img.put_pixel(x, 61, Rgb([c; 3]));
+        }
+        let grid = GridInfo::from_dpi(101.6, ScaleSource::Assumed);
+        let seg = ClassicalSegmentConfig::default();
+        let mask = seg.segment(&PageImage::new(img.clone()), &grid);
+        assert!(mask.get_pixel(30, 60)[0] > 200, "trace on paper");
+        assert!(mask.get_pixel(80, 60)[0] > 200, "trace in the shadow");
+        assert_eq!(mask.get_pixel(80, 30)[0], 0, "shadowed paper");
+        assert_eq!(mask.get_pixel(151, 30)[0], 0, "the border's edge");
+        let strict = ClassicalSegmentConfig {
+            crowded_ink_ratio: 0.0,
+            ..seg
+        };
+        let mask = strict.segment(&PageImage::new(img), &grid);
+        assert_eq!(mask.get_pixel(80, 60)[0], 0, "every dark area dropped");
     }
 
     #[test]
