@@ -80,6 +80,10 @@ pub struct LayoutDetectConfig {
     /// baseline (the missed pulse's edge); 0: no such check.
     pub missed_pulse_min_density: f32,
     pub missed_pulse_search_mm: f32,
+    /// With three or more rows, an unpulsed row above the first one as
+    /// wide as most (0.8 of their median width) whose ink spans less than
+    /// this fraction of that width is a header's text line; 0: keep it.
+    pub min_header_row_fraction: f32,
 }
 
 impl Default for LayoutDetectConfig {
@@ -97,6 +101,7 @@ impl Default for LayoutDetectConfig {
             min_relative_waviness: 0.5,
             missed_pulse_min_density: 0.8,
             missed_pulse_search_mm: 1.5,
+            min_header_row_fraction: 0.7,
         }
     }
 }
@@ -169,6 +174,10 @@ register_stage!(
         (
             "missed_pulse_search_mm",
             "how far (mm) from the pulsed rows' rising edges that column is looked for"
+        ),
+        (
+            "min_header_row_fraction",
+            "an unpulsed row above the first full-width row spanning less than this fraction of the rows' median width is header text; 0: kept"
         ),
     ],
     example = "[stages.layout]\ntype = \"layout_detect\"\ninputs = { mask = \"segment\", grid = \"grid\", image = \"deskew\" }\n"
@@ -514,6 +523,24 @@ impl LayoutDetectConfig {
                         || pulsed
                             .iter()
                             .all(|&b| (b - r.baseline_y).abs() > 0.6 * spacing)
+                });
+            }
+        }
+        // a header's text lines stand above the traces and stop short of
+        // their width: rows above the first full-width one that span less
+        // than `min_header_row_fraction` of the rows' median width (and
+        // start without a pulse) are text
+        if rows.len() >= 3 && self.min_header_row_fraction > 0.0 {
+            let widths: Vec<f32> = rows.iter().map(|r| r.ink_x1 - r.ink_x0).collect();
+            let typical = imaging::median(&widths);
+            if let Some(first_full) = widths.iter().position(|&w| w >= 0.8 * typical) {
+                let mut index = 0;
+                rows.retain(|r| {
+                    let i = index;
+                    index += 1;
+                    i >= first_full
+                        || r.pulse.is_some()
+                        || widths[i] >= self.min_header_row_fraction * typical
                 });
             }
         }
@@ -1325,6 +1352,35 @@ pub(crate) mod tests {
         let rows = lenient().find_rows(&cut, &grid);
         assert_eq!(rows.len(), 5, "{rows:?}");
         assert!(rows[0].pulse.is_none());
+    }
+
+    #[test]
+    fn a_header_text_line_above_the_rows_is_not_a_row() {
+        // three rows whose pulses the crop cut off, and 20 mm over the
+        // first a line of header text: 100 mm of glyph strokes
+        let ppmm = 4.0;
+        let (mut mask, baselines, x_start) = synthetic_mask(3, ppmm);
+        for &b in &baselines {
+            rub_out_pulse(&mut mask, b, x_start, ppmm);
+        }
+        let y = (baselines[0] - 20.0 * ppmm) as u32;
+        for x in (60.0 * ppmm) as u32..(160.0 * ppmm) as u32 {
+            mask.put_pixel(x, y, Luma([255]));
+            if x % 4 == 0 {
+                for dy in 1..(2.5 * ppmm) as u32 {
+                    mask.put_pixel(x, y - dy, Luma([255]));
+                }
+            }
+        }
+        let grid = GridInfo::from_dpi(ppmm * 25.4, ScaleSource::Grid);
+        let keep_text = LayoutDetectConfig {
+            min_header_row_fraction: 0.0,
+            ..lenient()
+        };
+        assert_eq!(keep_text.find_rows(&mask, &grid).len(), 4);
+        let rows = lenient().find_rows(&mask, &grid);
+        assert_eq!(rows.len(), 3, "{rows:?}");
+        assert!((rows[0].baseline_y - baselines[0]).abs() < 1.5);
     }
 
     #[test]
