@@ -483,7 +483,7 @@ impl LayoutDetectConfig {
             let shows_rise = |r: &Row| {
                 let rise = rise_at(r.baseline_y).round() as isize;
                 self.missed_pulse_min_density <= 0.0
-                    || edge_coverage(
+                    || ink_coverage(
                         m,
                         w,
                         h,
@@ -491,6 +491,7 @@ impl LayoutDetectConfig {
                         rise - reach..=rise + reach,
                         r.baseline_y - 9.0 * ppy,
                         r.baseline_y - 1.0 * ppy,
+                        3,
                     ) >= self.missed_pulse_min_density
             };
             let mut from = rows[first].baseline_y;
@@ -592,9 +593,14 @@ fn rise_line(rows: &[&Row]) -> impl Fn(f32) -> f32 {
     move |y| mx + slope * (y - my)
 }
 
-/// The densest ink, as a fraction of the rows `from..=to`, among columns
-/// `xs` of the mask (columns off the page are skipped).
-fn vertical_ink_density(
+/// How much of the rows `from..=to` the mask's ink covers among columns
+/// `xs` (columns off the page are skipped): the best fraction of rows
+/// holding ink in any of `group` neighbouring columns. With `group = 1`
+/// that is the densest column; with 3, a slightly slanted edge that steps
+/// across columns still covers its rows, while a dotted line leaves gaps in
+/// all of them.
+#[allow(clippy::too_many_arguments)]
+fn ink_coverage(
     m: &[u8],
     w: usize,
     h: usize,
@@ -602,38 +608,17 @@ fn vertical_ink_density(
     xs: std::ops::RangeInclusive<isize>,
     from: f32,
     to: f32,
-) -> f32 {
-    let (ya, yb) = (from.max(0.0) as usize, (to.max(0.0) as usize).min(h - 1));
-    xs.filter(|&x| x >= 0 && (x as usize) < w)
-        .map(|x| {
-            let n = (ya..=yb).filter(|&y| m[y * w + x as usize] >= lvl).count();
-            n as f32 / (yb.saturating_sub(ya) + 1) as f32
-        })
-        .fold(0.0, f32::max)
-}
-
-/// How much of the rows `from..=to` a vertical edge covers among columns
-/// `xs`: the best fraction of rows holding ink in any of three neighbouring
-/// columns (a slightly slanted edge steps across columns; a dotted line
-/// leaves gaps in all three).
-fn edge_coverage(
-    m: &[u8],
-    w: usize,
-    h: usize,
-    lvl: u8,
-    xs: std::ops::RangeInclusive<isize>,
-    from: f32,
-    to: f32,
+    group: usize,
 ) -> f32 {
     let (ya, yb) = (from.max(0.0) as usize, (to.max(0.0) as usize).min(h - 1));
     let cols: Vec<usize> = xs
         .filter(|&x| x >= 0 && (x as usize) < w)
         .map(|x| x as usize)
         .collect();
-    cols.windows(3.min(cols.len()).max(1))
-        .map(|group| {
+    cols.windows(group.min(cols.len()).max(1))
+        .map(|g| {
             let n = (ya..=yb)
-                .filter(|&y| group.iter().any(|&x| m[y * w + x] >= lvl))
+                .filter(|&y| g.iter().any(|&x| m[y * w + x] >= lvl))
                 .count();
             n as f32 / (yb.saturating_sub(ya) + 1) as f32
         })
@@ -716,7 +701,7 @@ pub fn find_pulse(
                 // neighbouring row's pulse, or grid lines, run on past them
                 let ink_in = |x: f32, from: f32, to: f32| -> f32 {
                     let xr = x.round() as isize;
-                    vertical_ink_density(m, w, h, lvl, xr - 1..=xr + 1, from, to)
+                    ink_coverage(m, w, h, lvl, xr - 1..=xr + 1, from, to, 1)
                 };
                 // (a grid line left in the mask may run through an edge:
                 // the pulse's own ink is then still much denser than the

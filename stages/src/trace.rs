@@ -1227,83 +1227,74 @@ mod tests {
         assert!(lowest(&mean) > 108.0, "{}", lowest(&mean));
     }
 
-    #[test]
-    fn the_pulses_falling_edge_at_a_rows_start_is_not_the_signal() {
-        // 4 px/mm, baseline y=100: the pulse's falling edge, one column
-        // wide and 10 mm tall, in the panel's first column, then a flat trace
-        let mut m = GrayImage::new(200, 200);
-        for y in 60..=101 {
-            m.put_pixel(10, y, Luma([255]));
+    /// A layout of one panel, `x0..=x1` by `0..=y1`, on a row whose baseline
+    /// is `base`.
+    fn single_panel(x0: f32, x1: f32, y1: f32, base: f32) -> Layout {
+        Layout {
+            kind: LayoutKind::Other,
+            page_seconds: 10.0,
+            row_baselines: vec![base],
+            panels: vec![panel(x0, x1, 0.0, y1, base)],
         }
-        for x in 10..190u32 {
+    }
+
+    /// Inks column `x` of `m` from row `a` to row `b`.
+    fn ink_column(m: &mut GrayImage, x: u32, a: u32, b: u32) {
+        for y in a..=b {
+            m.put_pixel(x, y, Luma([255]));
+        }
+    }
+
+    /// A mask with one flat trace at y = 100..=101 from `x0` to `x1`, the
+    /// pulse's falling edge (rows `top..=101`) in column `edge_x`, and the
+    /// one-panel layout over it starting at `start`.
+    fn trace_after_pulse_edge(
+        size: (u32, u32),
+        edge_x: u32,
+        top: u32,
+        (x0, x1): (u32, u32),
+        start: f32,
+    ) -> (GrayImage, Layout) {
+        let mut m = GrayImage::new(size.0, size.1);
+        for y in top..=101 {
+            m.put_pixel(edge_x, y, Luma([255]));
+        }
+        for x in x0..x1 {
             m.put_pixel(x, 100, Luma([255]));
             m.put_pixel(x, 101, Luma([255]));
         }
-        let grid = GridInfo::from_dpi(101.6, ScaleSource::Grid);
-        let layout = Layout {
-            kind: LayoutKind::Other,
-            page_seconds: 10.0,
-            row_baselines: vec![100.0],
-            panels: vec![panel(10.0, 189.0, 0.0, 199.0, 100.0)],
-        };
-        let top = |t: &TraceViterbiConfig| {
-            t.trace_all(&m, &layout, &grid).traces[0]
-                .points
-                .iter()
-                .map(|p| p[1])
-                .fold(f32::MAX, f32::min)
-        };
-        assert!(
-            top(&thin_pen()) > 98.0,
-            "the edge was traced: {}",
-            top(&thin_pen())
-        );
-        let keep = TraceViterbiConfig {
-            pulse_edge_mm: 0.0,
-            ..thin_pen()
-        };
-        assert!(top(&keep) < 70.0, "{}", top(&keep));
+        let layout = single_panel(start, (x1 - 1) as f32, (size.1 - 1) as f32, 100.0);
+        (m, layout)
     }
 
     #[test]
-    fn the_pulses_edge_spilling_into_the_signal_cut_short_is_not_traced() {
-        // 8 px/mm, baseline y=100: the wide pen's falling edge reaches three
-        // columns past the panel's start (x = 10), and the antialiasing
-        // leaves there only its lower 4.5 mm; then a flat trace
-        let mut m = GrayImage::new(300, 200);
-        for y in 64..=101 {
-            m.put_pixel(13, y, Luma([255]));
+    fn the_pulses_falling_edge_at_a_rows_start_is_not_the_signal() {
+        // (a) 4 px/mm: the edge, one column wide and 10 mm tall, in the
+        // panel's first column, a rule without the pulse edge traces it;
+        // (b) 8 px/mm: the wide pen's edge reaches three columns past the
+        // panel's start (x = 10), where antialiasing leaves only its lower
+        // 4.5 mm, which the earlier rule (two columns, 6 mm tall) traced
+        let cases = [
+            ((200, 200), 10, 60, (10, 190), 101.6, 0.0, 6.0, 70.0),
+            ((300, 200), 13, 64, (14, 290), 203.2, 0.25, 6.0, 80.0),
+        ];
+        for (size, edge_x, top_y, trace, dpi, width_mm, height_mm, below) in cases {
+            let (m, layout) = trace_after_pulse_edge(size, edge_x, top_y, trace, 10.0);
+            let grid = GridInfo::from_dpi(dpi, ScaleSource::Grid);
+            let top =
+                |t: &TraceViterbiConfig| traced_y(t, &m, &layout, &grid, (f32::MAX, f32::min));
+            assert!(
+                top(&thin_pen()) > 98.0,
+                "{dpi} dpi: the edge was traced: {}",
+                top(&thin_pen())
+            );
+            let other_rule = TraceViterbiConfig {
+                pulse_edge_mm: width_mm,
+                pulse_edge_min_height_mm: height_mm,
+                ..thin_pen()
+            };
+            assert!(top(&other_rule) < below, "{dpi} dpi: {}", top(&other_rule));
         }
-        for x in 14..290u32 {
-            m.put_pixel(x, 100, Luma([255]));
-            m.put_pixel(x, 101, Luma([255]));
-        }
-        let grid = GridInfo::from_dpi(203.2, ScaleSource::Grid);
-        let layout = Layout {
-            kind: LayoutKind::Other,
-            page_seconds: 10.0,
-            row_baselines: vec![100.0],
-            panels: vec![panel(10.0, 289.0, 0.0, 199.0, 100.0)],
-        };
-        let top = |t: &TraceViterbiConfig| {
-            t.trace_all(&m, &layout, &grid).traces[0]
-                .points
-                .iter()
-                .map(|p| p[1])
-                .fold(f32::MAX, f32::min)
-        };
-        assert!(
-            top(&thin_pen()) > 98.0,
-            "the edge was traced: {}",
-            top(&thin_pen())
-        );
-        // the earlier rule: the first two columns, 6 mm tall
-        let narrow = TraceViterbiConfig {
-            pulse_edge_mm: 0.25,
-            pulse_edge_min_height_mm: 6.0,
-            ..thin_pen()
-        };
-        assert!(top(&narrow) < 80.0, "{}", top(&narrow));
     }
 
     #[test]
@@ -1313,11 +1304,7 @@ mod tests {
         // row's tall R wave rises into this panel at columns 62..65, to
         // y=290, close to this baseline
         let mut m = GrayImage::new(200, 500);
-        let mut vline = |x: u32, a: u32, b: u32| {
-            for y in a..=b {
-                m.put_pixel(x, y, Luma([255]));
-            }
-        };
+        let mut vline = |x: u32, a: u32, b: u32| ink_column(&mut m, x, a, b);
         for x in 5..195u32 {
             match x {
                 60..=63 => {
@@ -1335,12 +1322,7 @@ mod tests {
             vline(x, 290, 450);
         }
         let grid = GridInfo::from_dpi(203.2, ScaleSource::Grid);
-        let layout = Layout {
-            kind: LayoutKind::Other,
-            page_seconds: 10.0,
-            row_baselines: vec![300.0],
-            panels: vec![panel(5.0, 194.0, 0.0, 499.0, 300.0)],
-        };
+        let layout = single_panel(5.0, 194.0, 499.0, 300.0);
         let tip = |t: &TraceViterbiConfig| {
             t.trace_all(&m, &layout, &grid).traces[0]
                 .points
@@ -1370,11 +1352,7 @@ mod tests {
         // lies inside both neighbours' tall runs, so reaching it costs no
         // jump and it sits nearer the baseline than the tip.
         let mut m = GrayImage::new(140, 500);
-        let mut vline = |x: u32, a: u32, b: u32| {
-            for y in a..=b {
-                m.put_pixel(x, y, Luma([255]));
-            }
-        };
+        let mut vline = |x: u32, a: u32, b: u32| ink_column(&mut m, x, a, b);
         for x in 5..135u32 {
             match x {
                 60 => vline(x, 299, 322),
@@ -1389,12 +1367,7 @@ mod tests {
             }
         }
         let grid = GridInfo::from_dpi(203.2, ScaleSource::Grid);
-        let layout = Layout {
-            kind: LayoutKind::Other,
-            page_seconds: 10.0,
-            row_baselines: vec![300.0],
-            panels: vec![panel(5.0, 134.0, 0.0, 499.0, 300.0)],
-        };
+        let layout = single_panel(5.0, 134.0, 499.0, 300.0);
         // the shallowest point traced in the tip's columns
         let tip_top = |t: &TraceViterbiConfig| {
             t.trace_all(&m, &layout, &grid).traces[0]
