@@ -56,6 +56,10 @@ pub struct LayoutDetectConfig {
     pub ink_level: u8,
     /// Ink pixels per column away from the baseline a row needs (ruled lines have none).
     pub min_waviness: f32,
+    /// `min_waviness` holds at this scale (px per mm) or finer; a coarser
+    /// page, which draws the same wave with fewer pixels, needs it in
+    /// proportion; 0: the same everywhere.
+    pub waviness_px_per_mm: f32,
     /// A pulse further than this (mm) from the page's column of pulses is
     /// not taken for one.
     pub pulse_column_tolerance_mm: f32,
@@ -94,6 +98,7 @@ impl Default for LayoutDetectConfig {
             min_peak_fraction: 0.25,
             ink_level: 100,
             min_waviness: 1.0,
+            waviness_px_per_mm: 7.874,
             pulse_column_tolerance_mm: 3.5,
             pulse_seconds: 0.2,
             rise_delay_steps: 1.5,
@@ -146,6 +151,10 @@ register_stage!(
         (
             "min_waviness",
             "ink pixels per column away from the baseline that a row needs (ruled lines and borders have none)"
+        ),
+        (
+            "waviness_px_per_mm",
+            "min_waviness holds at this scale (px per mm) or finer; coarser pages need it in proportion; 0: the same everywhere"
         ),
         (
             "pulse_column_tolerance_mm",
@@ -328,6 +337,12 @@ impl LayoutDetectConfig {
                 kept.push(p);
             }
         }
+        // (a coarse page draws the same wave with fewer pixels)
+        let min_waviness = if self.waviness_px_per_mm > 0.0 {
+            self.min_waviness * (ppy / self.waviness_px_per_mm).min(1.0)
+        } else {
+            self.min_waviness
+        };
         // (projection peak, passes the waviness bar on its own, row)
         let mut cands: Vec<(f32, bool, Row)> = Vec::new();
         for &y in &kept {
@@ -367,7 +382,7 @@ impl LayoutDetectConfig {
             // a row that starts with a calibration pulse is a row however
             // quiet its trace (a low-voltage rhythm strip)
             let pulse = find_pulse(m, w, h, lvl, x0, yb, ppx, ppy);
-            if waviness < self.min_waviness && pulse.is_none() {
+            if waviness < min_waviness && pulse.is_none() {
                 continue;
             }
             let (pulse, x_start) = match pulse {
@@ -379,7 +394,7 @@ impl LayoutDetectConfig {
             };
             cands.push((
                 sm[y],
-                waviness >= self.min_waviness,
+                waviness >= min_waviness,
                 Row {
                     baseline_y: yb,
                     ink_x0: x0 as f32,
@@ -1366,6 +1381,32 @@ pub(crate) mod tests {
         let rows = lenient().find_rows(&mask, &grid);
         assert_eq!(rows.len(), 3, "{rows:?}");
         assert!((rows[0].baseline_y - baselines[0]).abs() < 1.5);
+    }
+
+    #[test]
+    fn on_a_coarse_page_the_waviness_bar_is_lowered_in_proportion() {
+        // three rows without pulses on a 3.5 px/mm page: the bar is set a
+        // half over what their traces show, which the coarse page's
+        // proportional bar (3.5 / 7.874 of it) lets through
+        let ppmm = 3.5;
+        let (mut mask, baselines, x_start) = synthetic_mask(3, ppmm);
+        for &b in &baselines {
+            rub_out_pulse(&mut mask, b, x_start, ppmm);
+        }
+        let grid = GridInfo::from_dpi(ppmm * 25.4, ScaleSource::Grid);
+        let found = lenient().find_rows(&mask, &grid);
+        assert_eq!(found.len(), 3, "{found:?}");
+        let wave = found.iter().map(|r| r.waviness).fold(f32::MAX, f32::min);
+        let high_bar = LayoutDetectConfig {
+            min_waviness: 1.5 * wave,
+            ..lenient()
+        };
+        assert_eq!(high_bar.find_rows(&mask, &grid).len(), 3);
+        let unscaled = LayoutDetectConfig {
+            waviness_px_per_mm: 0.0,
+            ..high_bar
+        };
+        assert!(unscaled.find_rows(&mask, &grid).is_empty());
     }
 
     #[test]
