@@ -90,6 +90,11 @@ pub struct TraceViterbiConfig {
     /// would pass (the trace is there: a tall wave, not a gap); not on
     /// coarse pages (under `low_res_px_per_mm`), where grid lines are ink.
     pub skip_over_ink_cost: f32,
+    /// A skipped column's ink counts for `skip_over_ink_cost` also this far
+    /// (mm) beyond the line, when it is a stroke (not thinner than
+    /// `short_run_pens` typical strokes): a faint wave's first broken
+    /// stroke, rising from where the path left the baseline.
+    pub skip_over_ink_reach_mm: f32,
     /// Longest stretch without ink bridged, mm.
     pub max_skip_mm: f32,
     /// Past a longer stretch the trace is picked up again when at least this
@@ -198,6 +203,7 @@ impl Default for TraceViterbiConfig {
             far_cost_per_mm: 0.0,
             skip_cost: 0.7,
             skip_over_ink_cost: 2.0,
+            skip_over_ink_reach_mm: 2.0,
             max_skip_mm: 2.0,
             resume_mm: 5.0,
             resume_max_offset_mm: 2.0,
@@ -292,6 +298,10 @@ register_stage!(
         (
             "skip_over_ink_cost",
             "extra cost of skipping a column whose ink lies where the line would pass (a tall wave, not a gap)"
+        ),
+        (
+            "skip_over_ink_reach_mm",
+            "a skipped column's stroke also counts for skip_over_ink_cost this far (mm) beyond the line"
         ),
         ("max_skip_mm", "longest stretch without ink that is bridged, mm"),
         (
@@ -694,6 +704,7 @@ impl TraceViterbiConfig {
         };
         // the cheapest path through columns lo..hi (it may start late and
         // end early, paying skip_cost per column left out)
+        let over_reach = (self.skip_over_ink_reach_mm * ppy).round().max(0.0) as u32;
         let viterbi = |lo: usize, hi: usize| -> Vec<(usize, Run)> {
             let n = hi - lo;
             // cost[i][k], back[i][k] = (column offset, run)
@@ -721,8 +732,20 @@ impl TraceViterbiConfig {
                             // line would pass: the trace was there (a
                             // tall wave), not missing
                             let over_ink = if d > 1 && !low_res {
-                                let (a, b) = (pr.y0.min(r.y0), pr.y1.max(r.y1));
-                                if cols[lo + pi + 1].iter().any(|q| q.y0 <= b && q.y1 >= a) {
+                                // (or within skip_over_ink_reach_mm of it: a
+                                // wave's first broken stroke rising from the
+                                // line; grid dots do not count)
+                                let (a, b) = (
+                                    pr.y0.min(r.y0).saturating_sub(over_reach),
+                                    pr.y1.max(r.y1) + over_reach,
+                                );
+                                let stroke = |q: &Run| {
+                                    over_reach == 0 || ((q.y1 - q.y0 + 1) as f32) >= short_len
+                                };
+                                if cols[lo + pi + 1]
+                                    .iter()
+                                    .any(|q| q.y0 <= b && q.y1 >= a && stroke(q))
+                                {
                                     self.skip_over_ink_cost
                                 } else {
                                     0.0
@@ -1345,6 +1368,49 @@ mod tests {
     }
 
     #[test]
+    fn a_faint_wave_starting_just_off_the_line_is_climbed_not_skipped() {
+        // 8 px/mm, baseline y=300; a faint S wave (mask 80 of 255) over
+        // columns 60..=66, down to y=380: its first stroke starts 4 px
+        // below the flat trace, so it does not lie on the line a skip
+        // would draw
+        let mut m = GrayImage::new(140, 500);
+        let runs = [
+            (305, 320),
+            (318, 340),
+            (338, 360),
+            (358, 380),
+            (340, 362),
+            (320, 342),
+            (304, 322),
+        ];
+        for x in 5..135u32 {
+            match x {
+                60..=66 => {
+                    let (a, b) = runs[(x - 60) as usize];
+                    for y in a..=b {
+                        m.put_pixel(x, y, Luma([80]));
+                    }
+                }
+                _ => ink_column(&mut m, x, 299, 301),
+            }
+        }
+        let grid = GridInfo::from_dpi(203.2, ScaleSource::Grid);
+        let layout = single_panel(5.0, 134.0, 499.0, 300.0);
+        let deepest =
+            |t: &TraceViterbiConfig| traced_y(t, &m, &layout, &grid, (f32::MIN, f32::max));
+        assert!(deepest(&thin_pen()) > 370.0, "{}", deepest(&thin_pen()));
+        let on_the_line_only = TraceViterbiConfig {
+            skip_over_ink_reach_mm: 0.0,
+            ..thin_pen()
+        };
+        assert!(
+            deepest(&on_the_line_only) < 310.0,
+            "{}",
+            deepest(&on_the_line_only)
+        );
+    }
+
+    #[test]
     fn a_grid_dot_inside_a_steep_waves_span_does_not_cut_its_tip() {
         // 8 px/mm, baseline y=300, pen 3 px; a deep S wave: down over
         // columns 60..61, its tip (y 360..374) in columns 62..63, back up
@@ -1524,11 +1590,12 @@ mod tests {
         let layout = row_at_50(vec![panel(5.0, 194.0, 0.0, 99.0, 50.0)]);
         let tip =
             |cfg: &TraceViterbiConfig| traced_y(cfg, &m, &layout, &grid, (f32::MAX, f32::min));
-        // with a pull towards the baseline and cheap skips, too, only
-        // bridging climbs it
+        // with a pull towards the baseline and cheap skips that only ink
+        // on the line makes dear, too, only bridging climbs it
         let pulled = TraceViterbiConfig {
             far_cost_per_mm: 0.01,
             skip_cost: 0.6,
+            skip_over_ink_reach_mm: 0.0,
             ..thin_pen()
         };
         assert!(tip(&thin_pen()) < 20.0, "{}", tip(&thin_pen()));

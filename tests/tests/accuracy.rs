@@ -99,13 +99,13 @@ fn shipped_sample_digitizes_to_real_signals() {
 // the tracer's short-run cost for grid dots inside steep waves, the wider
 // pulse-edge guard at row starts, no absolute pull to the baseline, a
 // quarter of the measured pen spread in the fit, pulses found on grid
-// lines, header rows needing a missed pulse's edge, traces kept through
-// deep shadows): sample 26.41 dB (was 25.76); clean subset 30.32 dB (was
-// 29.87); distorted subset 18.42 dB (was 17.47); bw subset 16.92 dB (was
+// lines, header rows needing a missed pulse's edge, faint waves near the
+// line climbed, traces kept through deep shadows): sample 26.41 dB (was 25.76); clean subset 30.32 dB (was
+// 29.87); distorted subset 18.94 dB (was 17.47); bw subset 16.92 dB (was
 // 15.83).
 const SAMPLE_FLOOR_DB: f64 = 26.0;
 const CLEAN_FLOOR_DB: f64 = 29.9;
-const DISTORTED_FLOOR_DB: f64 = 18.0;
+const DISTORTED_FLOOR_DB: f64 = 18.5;
 const BW_FLOOR_DB: f64 = 16.5;
 
 fn dev_guard(set: &str, ext: &str, images: &[&str], floor_db: f64) {
