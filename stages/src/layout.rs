@@ -516,11 +516,7 @@ impl LayoutDetectConfig {
                     from = rows[i].baseline_y;
                 }
             }
-            let mut i = 0;
-            rows.retain(|_| {
-                i += 1;
-                keep[i - 1]
-            });
+            retain_indexed(&mut rows, |i, _| keep[i]);
         }
         // rows without a pulse crowded between rows with one (ruled lines,
         // a neighbour's tall waves) are not rows either: real rows keep the
@@ -550,10 +546,7 @@ impl LayoutDetectConfig {
             let widths: Vec<f32> = rows.iter().map(|r| r.ink_x1 - r.ink_x0).collect();
             let typical = imaging::median(&widths);
             if let Some(first_full) = widths.iter().position(|&w| w >= 0.8 * typical) {
-                let mut index = 0;
-                rows.retain(|r| {
-                    let i = index;
-                    index += 1;
+                retain_indexed(&mut rows, |i, r| {
                     i >= first_full
                         || r.pulse.is_some()
                         || widths[i] >= self.min_header_row_fraction * typical
@@ -593,19 +586,23 @@ fn stretches(occ: &[bool], max_gap: usize) -> Vec<(usize, usize)> {
 }
 
 /// The least-squares line through the pulsed rows' rising edges, as x
-/// against the baseline's y (flat at their mean when they share a y).
+/// against the baseline's y (flat when they share a y).
 fn rise_line(rows: &[&Row]) -> impl Fn(f32) -> f32 {
     let pts: Vec<(f32, f32)> = rows
         .iter()
         .filter_map(|r| r.pulse.map(|p| (r.baseline_y, p.0)))
         .collect();
-    let n = pts.len().max(1) as f32;
-    let my = pts.iter().map(|p| p.0).sum::<f32>() / n;
-    let mx = pts.iter().map(|p| p.1).sum::<f32>() / n;
-    let syy: f32 = pts.iter().map(|p| (p.0 - my) * (p.0 - my)).sum();
-    let sxy: f32 = pts.iter().map(|p| (p.0 - my) * (p.1 - mx)).sum();
-    let slope = if syy > 0.0 { sxy / syy } else { 0.0 };
-    move |y| mx + slope * (y - my)
+    let line = imaging::fit_line(&pts);
+    move |y| line.map_or(0.0, |l| l.at(y))
+}
+
+/// Keeps the items of `v` for which `keep(index, item)` holds.
+fn retain_indexed<T>(v: &mut Vec<T>, mut keep: impl FnMut(usize, &T) -> bool) {
+    let mut i = 0;
+    v.retain(|item| {
+        i += 1;
+        keep(i - 1, item)
+    });
 }
 
 /// How much of the rows `from..=to` the mask's ink covers among columns

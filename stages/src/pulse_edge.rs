@@ -96,17 +96,10 @@ pub fn measure_rising_edge(
         }
     }
     let y_mid = baseline - 5.0 * ppy;
+    // (x at the edge's middle, x per row of rise)
     let fit = |pts: &[(f32, f32)]| -> Option<(f32, f32)> {
-        let n = pts.len() as f32;
-        if pts.len() < 4 {
-            return None;
-        }
-        let my = pts.iter().map(|p| p.0 - y_mid).sum::<f32>() / n;
-        let mx = pts.iter().map(|p| p.1).sum::<f32>() / n;
-        let syy: f32 = pts.iter().map(|p| (p.0 - y_mid - my).powi(2)).sum();
-        let sxy: f32 = pts.iter().map(|p| (p.0 - y_mid - my) * (p.1 - mx)).sum();
-        let slope = if syy > 0.0 { sxy / syy } else { 0.0 };
-        Some((mx - slope * my, slope))
+        let line = crate::imaging::fit_line(pts).filter(|_| pts.len() >= 4)?;
+        Some((line.at(y_mid), line.slope))
     };
     let (c0, c1) = fit(&pts)?;
     // trim rows that stray from the line (a grid dot, a touching stroke)

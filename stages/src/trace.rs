@@ -705,6 +705,8 @@ impl TraceViterbiConfig {
         // the cheapest path through columns lo..hi (it may start late and
         // end early, paying skip_cost per column left out)
         let over_reach = (self.skip_over_ink_reach_mm * ppy).round().max(0.0) as u32;
+        // beyond the line only strokes count, not grid dots
+        let counts_over = |q: &Run| over_reach == 0 || ((q.y1 - q.y0 + 1) as f32) >= short_len;
         let viterbi = |lo: usize, hi: usize| -> Vec<(usize, Run)> {
             let n = hi - lo;
             // cost[i][k], back[i][k] = (column offset, run)
@@ -734,17 +736,14 @@ impl TraceViterbiConfig {
                             let over_ink = if d > 1 && !low_res {
                                 // (or within skip_over_ink_reach_mm of it: a
                                 // wave's first broken stroke rising from the
-                                // line; grid dots do not count)
+                                // line)
                                 let (a, b) = (
                                     pr.y0.min(r.y0).saturating_sub(over_reach),
                                     pr.y1.max(r.y1) + over_reach,
                                 );
-                                let stroke = |q: &Run| {
-                                    over_reach == 0 || ((q.y1 - q.y0 + 1) as f32) >= short_len
-                                };
                                 if cols[lo + pi + 1]
                                     .iter()
-                                    .any(|q| q.y0 <= b && q.y1 >= a && stroke(q))
+                                    .any(|q| q.y0 <= b && q.y1 >= a && counts_over(q))
                                 {
                                     self.skip_over_ink_cost
                                 } else {
@@ -1104,14 +1103,19 @@ mod tests {
         }
     }
 
-    /// A layout of `panels` on one row whose baseline is y = 50.
-    fn row_at_50(panels: Vec<Panel>) -> Layout {
+    /// A layout of `panels` on one row whose baseline is `base`.
+    fn one_row(base: f32, panels: Vec<Panel>) -> Layout {
         Layout {
             kind: LayoutKind::Other,
             page_seconds: 10.0,
-            row_baselines: vec![50.0],
+            row_baselines: vec![base],
             panels,
         }
+    }
+
+    /// A layout of `panels` on one row whose baseline is y = 50.
+    fn row_at_50(panels: Vec<Panel>) -> Layout {
+        one_row(50.0, panels)
     }
 
     /// The first panel's traced points' y, folded by `pick` from `init`.
@@ -1148,31 +1152,22 @@ mod tests {
     #[test]
     fn follows_the_trace_and_keeps_the_peak() {
         // baseline at y=50, pen 2 px, a spike up to y=20 at x=40, a text blob
-        let mut m = GrayImage::new(100, 100);
-        for x in 5..95u32 {
+        let mut m = columns_mask((100, 100), 5..95, |x| {
             // the tip at x = 40; the strokes to and from it cross columns
             // 40 and 41 (half-way at 40.5: y = 35)
-            let (a, b) = match x {
+            match x {
                 40 => (20, 51),
                 41 => (35, 51),
                 _ => (50, 51),
-            };
-            for yy in a..=b {
-                m.put_pixel(x, yy, Luma([255]));
             }
-        }
+        });
         for x in 60..70 {
             for y in 70..80 {
                 m.put_pixel(x, y, Luma([255])); // a label below the trace
             }
         }
         let grid = GridInfo::from_dpi(101.6, ScaleSource::Grid); // 4 px/mm
-        let layout = Layout {
-            kind: LayoutKind::Other,
-            page_seconds: 10.0,
-            row_baselines: vec![50.0],
-            panels: vec![panel(5.0, 94.0, 0.0, 99.0, 50.0)],
-        };
+        let layout = single_panel(5.0, 94.0, 99.0, 50.0);
         let t = thin_pen().trace_all(&m, &layout, &grid);
         let pts = &t.traces[0].points;
         assert!(t.traces[0].confidence > 0.95);
@@ -1224,12 +1219,7 @@ mod tests {
             }
         }
         let grid = GridInfo::from_dpi(101.6, ScaleSource::Grid);
-        let layout = Layout {
-            kind: LayoutKind::Other,
-            page_seconds: 10.0,
-            row_baselines: vec![100.0],
-            panels: vec![panel(10.0, 289.0, 0.0, 199.0, 100.0)],
-        };
+        let layout = single_panel(10.0, 289.0, 199.0, 100.0);
         let lowest = |t: &TraceViterbiConfig| {
             t.trace_all(&m, &layout, &grid).traces[0]
                 .points
@@ -1253,12 +1243,7 @@ mod tests {
     /// A layout of one panel, `x0..=x1` by `0..=y1`, on a row whose baseline
     /// is `base`.
     fn single_panel(x0: f32, x1: f32, y1: f32, base: f32) -> Layout {
-        Layout {
-            kind: LayoutKind::Other,
-            page_seconds: 10.0,
-            row_baselines: vec![base],
-            panels: vec![panel(x0, x1, 0.0, y1, base)],
-        }
+        one_row(base, vec![panel(x0, x1, 0.0, y1, base)])
     }
 
     /// Inks column `x` of `m` from row `a` to row `b`.
@@ -1266,6 +1251,21 @@ mod tests {
         for y in a..=b {
             m.put_pixel(x, y, Luma([255]));
         }
+    }
+
+    /// A `w` x `h` mask inked, in every column `x` in `xs`, over the rows
+    /// `run(x)` gives (first, last).
+    fn columns_mask(
+        (w, h): (u32, u32),
+        xs: std::ops::Range<u32>,
+        run: impl Fn(u32) -> (u32, u32),
+    ) -> GrayImage {
+        let mut m = GrayImage::new(w, h);
+        for x in xs {
+            let (a, b) = run(x);
+            ink_column(&mut m, x, a, b);
+        }
+        m
     }
 
     /// A mask with one flat trace at y = 100..=101 from `x0` to `x1`, the
@@ -1278,14 +1278,8 @@ mod tests {
         (x0, x1): (u32, u32),
         start: f32,
     ) -> (GrayImage, Layout) {
-        let mut m = GrayImage::new(size.0, size.1);
-        for y in top..=101 {
-            m.put_pixel(edge_x, y, Luma([255]));
-        }
-        for x in x0..x1 {
-            m.put_pixel(x, 100, Luma([255]));
-            m.put_pixel(x, 101, Luma([255]));
-        }
+        let mut m = columns_mask(size, x0..x1, |_| (100, 101));
+        ink_column(&mut m, edge_x, top, 101);
         let layout = single_panel(start, (x1 - 1) as f32, (size.1 - 1) as f32, 100.0);
         (m, layout)
     }
@@ -1500,12 +1494,7 @@ mod tests {
             m.put_pixel(x, 11, Luma([255]));
         }
         let grid = GridInfo::from_dpi(101.6, ScaleSource::Grid);
-        let layout = Layout {
-            kind: LayoutKind::Other,
-            page_seconds: 10.0,
-            row_baselines: vec![50.0],
-            panels: vec![panel(5.0, 294.0, 0.0, 99.0, 50.0)],
-        };
+        let layout = single_panel(5.0, 294.0, 99.0, 50.0);
         // points on the wave before and after the gap, and whether any is on the text
         let on_wave = |t: &TraceViterbiConfig| {
             let tr = t.trace_all(&m, &layout, &grid);
@@ -1612,16 +1601,10 @@ mod tests {
         // 8 px/mm, baseline y = 50, a panel from x = 100: an R wave right at
         // its start, up- and down-strokes merged, so columns 101 and 102
         // hold the same tall run from the tip (y = 10) down to the baseline
-        let mut m = GrayImage::new(220, 100);
-        for x in 0..220u32 {
-            let (a, b) = match x {
-                101 | 102 => (10, 51),
-                _ => (50, 51),
-            };
-            for y in a..=b {
-                m.put_pixel(x, y, Luma([255]));
-            }
-        }
+        let m = columns_mask((220, 100), 0..220, |x| match x {
+            101 | 102 => (10, 51),
+            _ => (50, 51),
+        });
         let grid = GridInfo::from_dpi(203.2, ScaleSource::Grid);
         let second = Panel {
             col: 1,
@@ -1693,16 +1676,10 @@ mod tests {
         // the boundary of two panels (x = 99..=100, from above the baseline
         // to well below it); the second panel starts at x = 100.0 on the
         // baseline (y = 50), where its first column is all bar
-        let mut m = GrayImage::new(200, 100);
-        for x in 0..200u32 {
-            let (a, b) = match x {
-                99 | 100 => (40, 90),
-                _ => (50, 51),
-            };
-            for yy in a..=b {
-                m.put_pixel(x, yy, Luma([255]));
-            }
-        }
+        let m = columns_mask((200, 100), 0..200, |x| match x {
+            99 | 100 => (40, 90),
+            _ => (50, 51),
+        });
         let grid = GridInfo::from_dpi(203.2, ScaleSource::Grid);
         let second = Panel {
             col: 1,
@@ -1736,31 +1713,20 @@ mod tests {
         // at the end of the first panel (x=96..98) and a QRS downstroke at
         // the very end of the row (x=198), both from y=20 to y=51; a QRS
         // spike just after the separator, at the second panel's start
-        let mut m = GrayImage::new(200, 100);
-        for x in 0..200u32 {
-            let (a, b) = match x {
-                96..=98 | 198 => (20, 51),
-                101 => (30, 51),
-                102 => (15, 35),
-                103 => (15, 51),
-                _ => (50, 51),
-            };
-            for yy in a..=b {
-                m.put_pixel(x, yy, Luma([255]));
-            }
-        }
+        let m = columns_mask((200, 100), 0..200, |x| match x {
+            96..=98 | 198 => (20, 51),
+            101 => (30, 51),
+            102 => (15, 35),
+            103 => (15, 51),
+            _ => (50, 51),
+        });
         let grid = GridInfo::from_dpi(101.6, ScaleSource::Grid); // 4 px/mm
         let first = panel(0.0, 99.0, 0.0, 99.0, 50.0);
         let second = Panel {
             col: 1,
             ..panel(100.0, 199.0, 0.0, 99.0, 50.0)
         };
-        let layout = Layout {
-            kind: LayoutKind::Other,
-            page_seconds: 10.0,
-            row_baselines: vec![50.0],
-            panels: vec![first, second],
-        };
+        let layout = row_at_50(vec![first, second]);
         let t = thin_pen().trace_all(&m, &layout, &grid);
         let top = |i: usize| {
             t.traces[i]

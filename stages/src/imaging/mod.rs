@@ -227,6 +227,37 @@ pub fn median(v: &[f32]) -> f32 {
     }
 }
 
+/// A straight line `v = v0 + slope * (u - u0)` through the centroid
+/// `(u0, v0)` of the points it was fitted to.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Line {
+    pub u0: f32,
+    pub v0: f32,
+    pub slope: f32,
+}
+
+impl Line {
+    /// The line's `v` at `u`.
+    pub fn at(&self, u: f32) -> f32 {
+        self.v0 + self.slope * (u - self.u0)
+    }
+}
+
+/// The least-squares line through points `(u, v)` (flat when every `u` is
+/// the same); `None` without points.
+pub fn fit_line(pts: &[(f32, f32)]) -> Option<Line> {
+    if pts.is_empty() {
+        return None;
+    }
+    let n = pts.len() as f32;
+    let u0 = pts.iter().map(|p| p.0).sum::<f32>() / n;
+    let v0 = pts.iter().map(|p| p.1).sum::<f32>() / n;
+    let suu: f32 = pts.iter().map(|p| (p.0 - u0) * (p.0 - u0)).sum();
+    let suv: f32 = pts.iter().map(|p| (p.0 - u0) * (p.1 - v0)).sum();
+    let slope = if suu > 0.0 { suv / suu } else { 0.0 };
+    Some(Line { u0, v0, slope })
+}
+
 /// Moving average with a window of `2r+1` (clamped at the ends).
 pub fn smooth(v: &[f32], r: usize) -> Vec<f32> {
     let n = v.len();
@@ -274,6 +305,16 @@ mod tests {
         let out = box_mean(&src, w, h, 1);
         assert_eq!(out[3 * w + 4], 28); // 250 / 9 rounded
         assert_eq!(out[3 * w + 6], 0);
+    }
+
+    #[test]
+    fn a_line_is_fitted_through_its_points() {
+        let pts = [(10.0, 3.0), (20.0, 5.0), (30.0, 7.0)];
+        let line = fit_line(&pts).expect("points");
+        assert!((line.slope - 0.2).abs() < 1e-6 && (line.at(0.0) - 1.0).abs() < 1e-5);
+        let flat = fit_line(&[(5.0, 1.0), (5.0, 3.0)]).expect("points");
+        assert_eq!((flat.slope, flat.at(100.0)), (0.0, 2.0));
+        assert_eq!(fit_line(&[]), None);
     }
 
     #[test]
