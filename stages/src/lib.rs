@@ -16,6 +16,7 @@ pub mod imaging;
 pub mod input;
 pub mod layout;
 pub mod load;
+pub mod mask_file;
 pub mod onnx_segment;
 pub mod overlay;
 pub mod pulse_edge;
