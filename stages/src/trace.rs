@@ -178,6 +178,10 @@ pub struct TraceViterbiConfig {
     /// wave rising from it) is kept. Off: every repeated tall run there is
     /// taken for a bar.
     pub bars_straddle_baseline: bool,
+    /// Near the ends of a panel that has a neighbour, a tall run across the
+    /// baseline whose top and bottom both touch no ink in the next columns
+    /// is a one-pixel separator bar, dropped like a wider one.
+    pub lone_bars: bool,
     /// Cost of a run thinner than `short_run_pens` times the panel's
     /// typical stroke (a grid dot, a speck), scaled by how much thinner: a
     /// steep wave's tall runs cover such a dot as well as the wave's tip,
@@ -233,6 +237,7 @@ impl Default for TraceViterbiConfig {
             label_band_width_mm: 7.0,
             label_band_mm: [3.5, 8.5],
             bars_straddle_baseline: true,
+            lone_bars: true,
             short_run_cost: 1.0,
             low_res_short_run_cost: 0.0,
             short_run_pens: 0.8,
@@ -396,6 +401,10 @@ register_stage!(
         (
             "bars_straddle_baseline",
             "a separator bar reaches a mm above and below the baseline; a repeated tall run that does not is kept"
+        ),
+        (
+            "lone_bars",
+            "near a panel's ends next to another panel, a tall run across the baseline whose ends touch no ink in the next columns is a one-pixel separator bar, dropped"
         ),
         (
             "label_band_mm",
@@ -607,6 +616,31 @@ impl TraceViterbiConfig {
         let pulse_edge_cols = (self.pulse_edge_mm * grid.px_per_mm_x).round();
         let tol = (0.4 * grid.px_per_mm_y).round().max(2.0) as u32;
         let same_line = |a: &Run, b: &Run| a.y0.abs_diff(b.y0) <= tol && a.y1.abs_diff(b.y1) <= tol;
+        let straddles_baseline = |r: &Run| {
+            (r.y0 as f32) < p.baseline_y - 1.0 * grid.px_per_mm_y
+                && (r.y1 as f32) > p.baseline_y + 1.0 * grid.px_per_mm_y
+        };
+        // runs at most `bar_gap` apart, as index ranges
+        let bar_gap = (0.75 * grid.px_per_mm_y).round().max(2.0) as u32;
+        let groups = |runs: &[Run]| -> Vec<(usize, usize)> {
+            let mut out: Vec<(usize, usize)> = Vec::new();
+            for (k, r) in runs.iter().enumerate() {
+                match out.last_mut() {
+                    Some(g) if r.y0 <= runs[g.1].y1 + bar_gap => g.1 = k,
+                    _ => out.push((k, k)),
+                }
+            }
+            out
+        };
+        // no ink in either neighbouring column within `tol` of `y`: a
+        // stroke's end there is loose (a vertical line's ends are; a wave's
+        // tall run joins the next column's at its tip or its foot)
+        let loose_end = |ci: usize, y: u32| -> bool {
+            [ci.wrapping_sub(1), ci + 1]
+                .into_iter()
+                .filter(|&n| n < ncol)
+                .all(|n| !cols[n].iter().any(|q| q.y0 <= y + tol && q.y1 + tol >= y))
+        };
         let mut bars: Vec<(usize, usize)> = Vec::new();
         for ci in (0..ncol).filter(|&ci| in_guard(ci)) {
             for (k, r) in cols[ci].iter().enumerate() {
@@ -615,10 +649,7 @@ impl TraceViterbiConfig {
                 }
                 // (a separator stands across the baseline; a lead's first
                 // R wave, its strokes merged into one run, rises from it)
-                let straddles = p.col == 0
-                    || !self.bars_straddle_baseline
-                    || ((r.y0 as f32) < p.baseline_y - 1.0 * grid.px_per_mm_y
-                        && (r.y1 as f32) > p.baseline_y + 1.0 * grid.px_per_mm_y);
+                let straddles = p.col == 0 || !self.bars_straddle_baseline || straddles_baseline(r);
                 let repeated = straddles
                     && [ci.wrapping_sub(1), ci + 1]
                         .into_iter()
@@ -637,7 +668,31 @@ impl TraceViterbiConfig {
                     bars.push((ci, k));
                 }
             }
+            // a bar one pixel wide (on a rotated page) is not repeated in
+            // the next column, but both its ends are loose; noise may
+            // break it into pieces, judged together (not at a row's start,
+            // where the calibration pulse stands)
+            if !self.lone_bars || (p.col == 0 && ci < ncol / 2) {
+                continue;
+            }
+            for (first, last) in groups(&cols[ci]) {
+                let (y0, y1) = (cols[ci][first].y0, cols[ci][last].y1);
+                let whole = Run {
+                    y0,
+                    y1,
+                    ..cols[ci][first]
+                };
+                if is_tall(&whole)
+                    && straddles_baseline(&whole)
+                    && loose_end(ci, y0)
+                    && loose_end(ci, y1)
+                {
+                    bars.extend((first..=last).map(|k| (ci, k)));
+                }
+            }
         }
+        bars.sort_unstable();
+        bars.dedup();
         for &(ci, k) in bars.iter().rev() {
             cols[ci].remove(k);
         }
@@ -1695,8 +1750,10 @@ mod tests {
                 .map(|p| (p[1] - 50.5).abs())
                 .fold(0.0f32, f32::max)
         };
+        // (the bar's one column inside the panel also passes for a lone bar)
         let no_inset = TraceViterbiConfig {
             start_inset_mm: 0.0,
+            lone_bars: false,
             ..thin_pen()
         };
         assert!(worst_start(&no_inset) > 3.0, "{}", worst_start(&no_inset));
@@ -1705,6 +1762,44 @@ mod tests {
             "{}",
             worst_start(&thin_pen())
         );
+    }
+
+    #[test]
+    fn a_one_pixel_separator_bar_broken_by_noise_is_not_followed() {
+        // 8 px/mm; the first of two panels ends at x = 99, and a separator
+        // bar one column wide (a rotated page's) stands at x = 96, across
+        // the baseline (y = 50) from y = 25 to 80 but broken at 46..=49;
+        // the trace is flat on the baseline through it
+        let m = columns_mask((200, 100), 0..200, |x| match x {
+            96 => (25, 80),
+            _ => (50, 51),
+        });
+        let mut m = m;
+        for y in 46..=49 {
+            m.put_pixel(96, y, Luma([0]));
+        }
+        let grid = GridInfo::from_dpi(203.2, ScaleSource::Grid);
+        let first = panel(0.0, 99.0, 0.0, 99.0, 50.0);
+        let second = Panel {
+            col: 1,
+            ..panel(100.0, 199.0, 0.0, 99.0, 50.0)
+        };
+        let layout = row_at_50(vec![first, second]);
+        let worst_end = |cfg: &TraceViterbiConfig| -> f32 {
+            let t = cfg.trace_all(&m, &layout, &grid);
+            t.traces[0]
+                .points
+                .iter()
+                .filter(|p| p[0] > 90.0)
+                .map(|p| (p[1] - 50.5).abs())
+                .fold(0.0f32, f32::max)
+        };
+        let without = TraceViterbiConfig {
+            lone_bars: false,
+            ..thin_pen()
+        };
+        assert!(worst_end(&without) > 5.0, "{}", worst_end(&without));
+        assert!(worst_end(&thin_pen()) < 1.0, "{}", worst_end(&thin_pen()));
     }
 
     #[test]
