@@ -11,6 +11,7 @@ pub mod calibration;
 pub mod deskew;
 pub mod dsp;
 pub mod einthoven;
+pub mod fallback_segment;
 pub mod grid;
 pub mod imaging;
 pub mod input;

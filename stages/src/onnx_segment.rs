@@ -59,11 +59,12 @@ pub struct OnnxSegmentConfig {
 impl Default for OnnxSegmentConfig {
     fn default() -> Self {
         Self {
+            // the settings the committed model was measured with
             model_path: "../models/segmenter.onnx".into(),
             tile_size_px: 512,
-            overlap_px: 64,
-            size_multiple: 32,
-            threshold: 0.0,
+            overlap_px: 32,
+            size_multiple: 8,
+            threshold: 0.3,
             intra_threads: 1,
         }
     }

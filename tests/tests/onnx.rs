@@ -245,3 +245,89 @@ fn onnx_config_digitizes_the_shipped_sample() {
 // Measured 2026-11-25 with the committed model (see models/segmenter.md):
 // 23.5 dB on the sample.
 const SAMPLE_FLOOR_DB: f64 = 21.0;
+
+/// Digitizes `image` with `config` (`None`: the embedded default) into a
+/// fresh folder; returns it.
+fn digitize_with(config: Option<PathBuf>, image: &std::path::Path) -> tempfile::TempDir {
+    let out = tempfile::tempdir().expect("temp dir");
+    let opts = ecgdig::DigitizerOptions {
+        config,
+        run: RunOptions {
+            out_dir: Some(out.path().to_path_buf()),
+            ..RunOptions::default()
+        },
+        ..Default::default()
+    };
+    let d = ecgdig::Digitizer::new(&opts).unwrap_or_else(|e| panic!("{e}"));
+    d.digitize_path(image).unwrap_or_else(|e| panic!("{e}"));
+    out
+}
+
+fn uncapped_db(truth: &std::path::Path, pred: &std::path::Path, stem: &str) -> f64 {
+    let names = vec![stem.to_string()];
+    let scores = ecgdig_eval::score::score_folder(truth, pred, Some(&names))
+        .unwrap_or_else(|e| panic!("{e}"));
+    ecgdig_eval::metric::summarize(&scores, ecgdig_eval::metric::KAGGLE_CAP).mean_db_uncapped
+}
+
+fn fallback_config() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../configs/onnx-fallback.toml")
+}
+
+/// `configs/onnx-fallback.toml` leaves a page the classical mask reads well
+/// exactly as the default pipeline digitizes it (the model is not run).
+#[test]
+fn fallback_keeps_the_classical_result_on_a_page_it_reads_well() {
+    if !runtime_available() {
+        return;
+    }
+    let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../samples/synthetic-0.png");
+    let default = digitize_with(None, &sample);
+    let fallback = digitize_with(Some(fallback_config()), &sample);
+    let read = |d: &tempfile::TempDir| {
+        std::fs::read_to_string(d.path().join("synthetic-0.csv")).expect("page CSV")
+    };
+    assert_eq!(read(&default), read(&fallback));
+}
+
+/// On a page whose grid is printed in black, the classical mask holds the
+/// grid (its rows come out a grid line apart) and the default pipeline
+/// fails; the fallback switches to the learned mask and reads the page.
+#[test]
+fn fallback_reads_a_black_grid_page_the_classical_mask_cannot() {
+    if !runtime_available() {
+        return;
+    }
+    use ecgdig_render::{page, render_page, synth, write, Distortions};
+    let record = synth::synthesize(
+        &synth::SynthParams {
+            name: "blackgrid".into(),
+            ..Default::default()
+        },
+        7003,
+    );
+    let spec = page::PageSpec {
+        dpi: 150.0,
+        grid_color: page::GridColor::Black,
+        ..Default::default()
+    };
+    let rendered = render_page(&record, &spec, &Distortions::default(), 7003).unwrap();
+    let pages = tempfile::tempdir().expect("temp dir");
+    let image = write::write_page(pages.path(), 0, &record, &rendered).unwrap();
+    let default = uncapped_db(
+        pages.path(),
+        digitize_with(None, &image).path(),
+        "blackgrid-0",
+    );
+    let fallback = uncapped_db(
+        pages.path(),
+        digitize_with(Some(fallback_config()), &image).path(),
+        "blackgrid-0",
+    );
+    eprintln!("black grid: default {default:.2} dB, onnx-fallback {fallback:.2} dB");
+    assert!(
+        default < 5.0,
+        "the default pipeline read the black grid page: {default:.2} dB"
+    );
+    assert!(fallback > 15.0, "the fallback scored {fallback:.2} dB");
+}
