@@ -291,25 +291,21 @@ mod tests {
 
     #[test]
     fn config_errors_say_what_to_fix() {
-        let no_stem = MaskFileConfig {
+        let build_error = |cfg: MaskFileConfig| -> String {
+            cfg.build(&BuildContext { config_dir: None })
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        let e = build_error(MaskFileConfig {
             pattern: "mask.png".into(),
             ..Default::default()
-        };
-        let e = no_stem
-            .build(&BuildContext { config_dir: None })
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        });
         assert!(e.contains("{stem}"), "{e}");
-        let no_dir = MaskFileConfig {
+        let e = build_error(MaskFileConfig {
             dir: "/nonexistent/ecgdig-masks".into(),
             ..Default::default()
-        };
-        let e = no_dir
-            .build(&BuildContext { config_dir: None })
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        });
         assert!(e.contains("does not exist"), "{e}");
     }
 }
