@@ -95,14 +95,14 @@ fn shipped_sample_digitizes_to_real_signals() {
     );
 }
 
-// Measured 2026-12-01, session 5 (default pipeline as in session 4, plus
-// the tracer's short-run cost for grid dots inside steep waves, the wider
-// pulse-edge guard at row starts, no absolute pull to the baseline, a
-// quarter of the measured pen spread in the fit, pulses found on grid
-// lines, header rows needing a missed pulse's edge, faint waves near the
-// line climbed, traces kept through deep shadows): sample 26.41 dB (was 25.76); clean subset 30.32 dB (was
-// 29.87); distorted subset 18.94 dB (was 17.47); bw subset 16.92 dB (was
-// 15.83).
+// Measured 2026-12-01 with the default pipeline that, since the previous
+// floors, adds the tracer's short-run cost for grid dots inside steep
+// waves, the wider pulse-edge guard at row starts, no absolute pull to the
+// baseline, a quarter of the measured pen spread in the fit, pulses found
+// on grid lines, header rows needing a missed pulse's edge, faint waves
+// near the line climbed, and traces kept through deep shadows: sample
+// 26.41 dB (was 25.76); clean subset 30.32 dB (was 29.87); distorted
+// subset 18.94 dB (was 17.47); bw subset 16.92 dB (was 15.83).
 const SAMPLE_FLOOR_DB: f64 = 26.0;
 const CLEAN_FLOOR_DB: f64 = 29.9;
 const DISTORTED_FLOOR_DB: f64 = 18.5;
