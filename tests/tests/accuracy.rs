@@ -4,8 +4,8 @@
 //! * A few pages of each `../shared/data/dev` set run when the data is there
 //!   (skipped, saying why, when it is not).
 //!
-//! Floors sit just under what was measured (see README, "Accuracy"): a drop
-//! below them is a regression, not noise.
+//! Floors sit just under what was measured (see docs/evaluation.md,
+//! "Regression guards"): a drop below them is a regression, not noise.
 
 use ecgdig::{Digitizer, DigitizerOptions};
 use ecgdig_core::prelude::*;
