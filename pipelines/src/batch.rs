@@ -13,8 +13,8 @@
 use crate::Digitizer;
 use ecgdig_core::output::write_atomic;
 use ecgdig_core::prelude::*;
+use ecgdig_stages::input::load::LoadImageConfig;
 use ecgdig_stages::input::{sniff, DecodeLimits, DocKind, Document};
-use ecgdig_stages::load::LoadImageConfig;
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::io::Read;

@@ -208,7 +208,7 @@ pub fn lead_values(s: Option<&Signals>, lead: Lead, fs: f32, rows: usize) -> Vec
     } else if want_s >= 0.95 * page_s {
         0.0
     } else {
-        let (a, _) = ecgdig_stages::reconstruct::standard_window(lead, s.n_samples);
+        let (a, _) = ecgdig_stages::reconstruct::rebuild::standard_window(lead, s.n_samples);
         (a as f32 / s.fs).min((page_s - want_s).max(0.0))
     };
     (0..rows)

@@ -4,7 +4,11 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use ecgdig_core::prelude::*;
-use ecgdig_stages::{calibration, deskew, grid, layout, segment, signals, trace};
+use ecgdig_stages::geometry::{deskew, grid};
+use ecgdig_stages::layout::{calibration, detect as layout};
+use ecgdig_stages::segment::classical as segment;
+use ecgdig_stages::signals::convert as signals;
+use ecgdig_stages::trace::viterbi as trace;
 use image::{Rgb, RgbImage};
 use std::hint::black_box;
 

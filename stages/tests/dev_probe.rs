@@ -4,7 +4,10 @@
 //! so) when the variable is unset.
 
 use ecgdig_core::prelude::*;
-use ecgdig_stages::{deskew, grid, layout, load, segment};
+use ecgdig_stages::geometry::{deskew, grid};
+use ecgdig_stages::input::load;
+use ecgdig_stages::layout::detect as layout;
+use ecgdig_stages::segment::classical as segment;
 
 #[test]
 fn probe_pages() {
@@ -72,8 +75,8 @@ fn probe_pages() {
             let layout = layout::LayoutDetectConfig::default()
                 .detect(&mask, &g, 10.0)
                 .unwrap();
-            let tr =
-                ecgdig_stages::trace::TraceViterbiConfig::default().trace_all(&mask, &layout, &g);
+            let tr = ecgdig_stages::trace::viterbi::TraceViterbiConfig::default()
+                .trace_all(&mask, &layout, &g);
             let x: f32 = xs.parse().unwrap();
             for t in &tr.traces {
                 let p = &layout.panels[t.panel];

@@ -5,8 +5,8 @@
 //! through the config loader.
 
 use ecgdig_core::prelude::*;
+use ecgdig_stages::input::load::{decode, LoadImageConfig};
 use ecgdig_stages::input::{DecodeLimits, Document};
-use ecgdig_stages::load::{decode, LoadImageConfig};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 

@@ -205,7 +205,7 @@ fn score_train_rewards_the_truth_and_counts_missing() {
         // a train CSV holds each lead over its plotted window only
         let mut s = Signals::empty(rec.fs, n);
         for lead in Lead::ALL {
-            let (a, len) = ecgdig_stages::reconstruct::standard_window(lead, n);
+            let (a, len) = ecgdig_stages::reconstruct::rebuild::standard_window(lead, n);
             s.set(
                 lead,
                 LeadSignal {

@@ -8,7 +8,7 @@
 //! (`CI=true`) they fail instead, so they never silently stop running.
 
 use ecgdig_core::prelude::*;
-use ecgdig_stages::onnx_segment::{find_runtime_library, OnnxSegmentConfig};
+use ecgdig_stages::segment::onnx::{find_runtime_library, OnnxSegmentConfig};
 use std::path::PathBuf;
 use std::sync::Arc;
 

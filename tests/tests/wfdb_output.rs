@@ -3,7 +3,7 @@
 //! or its `wfdb` package is missing (`scripts/setup-python.sh` installs it).
 
 use ecgdig_core::prelude::*;
-use ecgdig_stages::write_wfdb::WriteWfdbConfig;
+use ecgdig_stages::output::wfdb::WriteWfdbConfig;
 use std::process::Command;
 use std::sync::Arc;
 

@@ -1,6 +1,6 @@
 //! `ecgdig templates build <WFDB records or Kaggle train folders…> -o templates.json`:
 //! per-lead median and mean beat templates plus a heart-rate prior, for the
-//! `templates` stage (see `ecgdig_stages::templates` for the method).
+//! `templates` stage (see `ecgdig_stages::reconstruct::templates` for the method).
 //!
 //! Inputs may be WFDB records (`rec.hea`, `rec.dat` or `rec`), folders of
 //! WFDB records (searched recursively), or Kaggle train folders (a folder
@@ -10,7 +10,7 @@ use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use ecgdig_core::prelude::Record;
 use ecgdig_eval::io::{kaggle, wfdb};
-use ecgdig_stages::templates::{build_templates, BuildParams, TemplatesFile};
+use ecgdig_stages::reconstruct::templates::{build_templates, BuildParams, TemplatesFile};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 

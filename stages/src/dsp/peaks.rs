@@ -133,7 +133,7 @@ pub fn heart_rate_bpm(peaks: &[usize], fs: f32) -> Option<f32> {
         .map(|w| (w[1] - w[0]) as f32 / fs)
         .filter(|r| (0.25..=2.5).contains(r))
         .collect();
-    crate::einthoven::median(&mut rr).map(|m| 60.0 / m)
+    crate::signals::einthoven::median(&mut rr).map(|m| 60.0 / m)
 }
 
 /// Centred moving average over `width` samples (at least 1).

@@ -1,10 +1,10 @@
-//! Input documents: what a file holds (one image, a multi-page TIFF, a PDF),
+//! Input: decoding what a file holds (one image, a multi-page TIFF, a PDF),
 //! and page-by-page decoding with limits.
 //!
 //! [`probe`] looks at a file's first bytes and, for multi-page formats, counts
 //! its pages; [`for_each_page`] then decodes one page at a time, so a batch
 //! never holds more than one decoded page of a document. Single images go
-//! through [`crate::load::decode`], which also reads the first page of a TIFF
+//! through [`crate::input::load::decode`], which also reads the first page of a TIFF
 //! or PDF.
 //!
 //! * [`dpi`]: resolution from PNG `pHYs`, JPEG JFIF density, TIFF tags;
@@ -12,6 +12,7 @@
 //! * [`pdf`]: PDF pages rasterised with `hayro` (pure Rust) at a chosen dpi.
 
 pub mod dpi;
+pub mod load;
 pub mod pdf;
 pub mod tiff_pages;
 
@@ -106,7 +107,7 @@ pub fn decode_page(bytes: &[u8], index: usize, limits: &DecodeLimits) -> Result<
 /// An opened document whose pages are decoded one at a time.
 pub enum Document<'a> {
     /// A single image (PNG, JPEG, BMP, one-page TIFF…): decode it with
-    /// [`crate::load::decode`].
+    /// [`crate::input::load::decode`].
     Single,
     /// A multi-page TIFF, kept as bytes; each page is decoded on request.
     Tiff { bytes: &'a [u8], pages: usize },
@@ -193,9 +194,9 @@ pub fn for_each_page(
     match Document::open(bytes, limits) {
         Ok(Document::Single) => f(
             0,
-            crate::load::decode(
+            crate::input::load::decode(
                 bytes,
-                &crate::load::LoadImageConfig {
+                &crate::input::load::LoadImageConfig {
                     max_pixels: limits.max_pixels,
                     pdf_dpi: limits.pdf_dpi,
                     ..Default::default()

@@ -82,7 +82,7 @@ pub fn measure_rising_edge(
         if b - a + 1 > max_run {
             continue;
         }
-        let Some((from, dark)) = crate::trace_rows::row_darkness(image, y, a, b) else {
+        let Some((from, dark)) = crate::trace::evidence::row_darkness(image, y, a, b) else {
             continue;
         };
         let sum: f32 = dark.iter().sum();

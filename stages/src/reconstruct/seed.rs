@@ -182,7 +182,7 @@ pub fn column_median_trace(
                     rows.push(y as f32);
                 }
             }
-            crate::einthoven::median(&mut rows).map_or(f32::NAN, |m| -m)
+            crate::signals::einthoven::median(&mut rows).map_or(f32::NAN, |m| -m)
         })
         .collect()
 }

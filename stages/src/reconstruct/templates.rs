@@ -269,7 +269,9 @@ pub fn build_templates(
                 col.clear();
                 col.extend(bs.iter().map(|b| b[k]));
                 mean.push(round4(col.iter().sum::<f32>() / col.len() as f32));
-                median.push(round4(crate::einthoven::median(&mut col).unwrap_or(0.0)));
+                median.push(round4(
+                    crate::signals::einthoven::median(&mut col).unwrap_or(0.0),
+                ));
             }
             Some(LeadTemplate {
                 median,
@@ -278,7 +280,7 @@ pub fn build_templates(
             })
         })
         .collect();
-    let bpm_prior = crate::einthoven::median(&mut rates).unwrap_or(72.0);
+    let bpm_prior = crate::signals::einthoven::median(&mut rates).unwrap_or(72.0);
     Ok(Templates {
         length: p.length,
         pre_seconds: p.pre_seconds,

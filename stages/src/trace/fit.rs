@@ -22,7 +22,7 @@
 //! that no column constrains (the middle of a steep stroke), so it can stay
 //! small.
 
-pub use crate::trace_rows::RowCrossing;
+pub use crate::trace::evidence::RowCrossing;
 
 /// The centre-line extent of the trace in one pixel column.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -127,7 +127,7 @@ pub fn fit_polyline(cols: &[ColumnExtent], fit: &PolylineFit) -> Vec<[f32; 2]> {
 }
 
 /// [`fit_polyline`], with points the line passes through besides: where
-/// it crosses pixel rows on steep strokes (`trace_rows`), each added as
+/// it crosses pixel rows on steep strokes ([`super::evidence`]), each added as
 /// `crossing_weight · (polyline(x) − y)²`.
 pub fn fit_polyline_through(
     cols: &[ColumnExtent],

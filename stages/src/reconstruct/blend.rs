@@ -172,7 +172,7 @@ fn offset(x: &LeadSignal, y: &LeadSignal) -> f32 {
     let mut d: Vec<f32> = (x.start.max(y.start)..x.end().min(y.end()))
         .filter_map(|t| Some(x.at(t)? - y.at(t)?))
         .collect();
-    crate::einthoven::median(&mut d).unwrap_or(0.0)
+    crate::signals::einthoven::median(&mut d).unwrap_or(0.0)
 }
 
 /// `l` (a lead of `from`) on `to`'s timeline (rate and page length).

@@ -46,7 +46,7 @@
 //! ```
 
 use crate::dsp::{self, RPeakParams};
-use crate::templates::finite_runs;
+use crate::reconstruct::templates::finite_runs;
 use ecgdig_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -295,7 +295,7 @@ pub fn regular_beats(bpm: f32, first: f32, page_seconds: f32) -> Vec<f32> {
 /// beat by the median RR interval, to cover the page.
 fn extrapolate(r: &[f32], page_seconds: f32, bpm_prior: f32) -> Vec<f32> {
     let mut rr: Vec<f32> = r.windows(2).map(|w| w[1] - w[0]).collect();
-    let med = crate::einthoven::median(&mut rr)
+    let med = crate::signals::einthoven::median(&mut rr)
         .filter(|m| *m > 0.2)
         .unwrap_or(60.0 / bpm_prior.clamp(20.0, 300.0));
     let mut before = Vec::new();
@@ -410,7 +410,7 @@ pub fn best_bpm(x: &[f32], fs: f32, bpm_min: f32, bpm_max: f32, step: f32) -> Op
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::templates::{build_templates, tests::synthetic_record, BuildParams};
+    use crate::reconstruct::templates::{build_templates, tests::synthetic_record, BuildParams};
     use std::sync::Arc;
 
     fn templates() -> Templates {

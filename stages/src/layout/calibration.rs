@@ -205,7 +205,7 @@ pub fn pulse_heights(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::layout::{tests::synthetic_mask, LayoutDetectConfig};
+    use crate::layout::{detect::LayoutDetectConfig, tests::synthetic_mask};
 
     fn confident_grid(ppmm: f32) -> GridInfo {
         GridInfo {

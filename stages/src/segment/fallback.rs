@@ -34,9 +34,9 @@
 //! # ecgdig_core::config::check_stage_example(toml).unwrap();
 //! ```
 
-use crate::layout::{LayoutDetectConfig, Row};
-use crate::onnx_segment::OnnxSegmentConfig;
-use crate::segment::ClassicalSegmentConfig;
+use crate::layout::detect::{LayoutDetectConfig, Row};
+use crate::segment::classical::ClassicalSegmentConfig;
+use crate::segment::onnx::OnnxSegmentConfig;
 use ecgdig_core::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;

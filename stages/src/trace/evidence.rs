@@ -8,7 +8,7 @@
 //! steep stroke crosses every pixel row it spans as a short horizontal run of
 //! ink whose soft-mask centroid is its centre line, to a few hundredths of a
 //! pixel, whatever the pen. [`row_crossings`] measures those centroids
-//! inside the chosen runs of a traced panel; `trace_fit` adds them to the
+//! inside the chosen runs of a traced panel; [`super::fit`] adds them to the
 //! polyline fit as points the line passes through.
 //!
 //! The mask is a poor ruler here: it saturates well below full pen

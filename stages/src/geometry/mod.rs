@@ -1,0 +1,10 @@
+//! Geometry: puts the page into a frame where time runs along x and voltage
+//! along y, and measures that frame's scale.
+//!
+//! * [`deskew`] (`deskew`): undoes a small rotation and turns pages lying on
+//!   their side;
+//! * [`grid`] (`grid_scale`): pixels per millimetre on both axes, from the
+//!   printed grid's periodicity.
+
+pub mod deskew;
+pub mod grid;

@@ -1,0 +1,262 @@
+//! `layout_detect`: finds the rows of traces and maps each plotted lead to
+//! its place on the page and its time window.
+//!
+//! Inputs: `mask` (trace ink), `grid` (mm scale) and optionally `image`
+//! (the deskewed page, for sub-pixel pulse edges). Output: `layout`.
+//!
+//! 1. **Rows**: the horizontal projection of the ink peaks at each row's
+//!    isoelectric baseline. Peaks at least `min_row_gap_mm` apart and strong
+//!    enough are kept when ink runs along them for at least `min_row_length_mm`.
+//! 2. **Row extent**: the longest stretch of ink along the baseline (gaps up
+//!    to a few mm bridged). A calibration pulse (a 10 mm tall, 5 mm wide
+//!    rectangle at the row's start) is recognised from its two vertical edges.
+//!    The signal starts `pulse_seconds` (0.2 s) after the pulse starts: with
+//!    the page `image` connected the rise is placed to a hundredth of a pixel
+//!    from the image's shading ([`crate::layout::pulse_edge`]), and the pulse starts
+//!    `rise_delay_steps` sample steps before its rise (ecg-image-kit plots it
+//!    from samples `0, 0, 1, ..., 1, 0, 0`). A pulse of another width ends
+//!    where its falling edge stands. Rows without a pulse start at their
+//!    first ink (or, when most rows have a pulse, at the rows' median start;
+//!    always so between pulsed rows), and with two or more pulsed rows an
+//!    unpulsed row needs `min_relative_waviness` of their median waviness.
+//! 3. **Format**: from the number of rows: 3 rows = 3x4, 4 = 3x4 + a lead II
+//!    rhythm strip, 5 = 3x4 + II, V1 rhythm strips, 6 = 6x2 (or 3x4 + three
+//!    rhythm strips when the first three rows show lead separators at a
+//!    quarter and three quarters of their length), 12 = 12x1.
+//!    A 3x4 row shows seconds `[2.5c, 2.5c + 2.5)` in column `c`; panel x
+//!    positions follow from `x(t) = x_start + t * 25 mm/s * px_per_mm_x`.
+//!
+//! ```
+//! # let toml = r#"
+//! [stages.layout]
+//! type = "layout_detect"
+//! inputs = { mask = "segment", grid = "grid", image = "deskew" }
+//! min_row_gap_mm = 8.0
+//! min_row_length_mm = 40.0
+//! min_peak_fraction = 0.25
+//! # "#;
+//! # ecgdig_stages::link();
+//! # ecgdig_core::config::check_stage_example(toml).unwrap();
+//! ```
+
+use super::panels::build_layout;
+use ecgdig_core::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LayoutDetectConfig {
+    /// Smallest distance between two row baselines, mm.
+    pub min_row_gap_mm: f32,
+    /// Shortest stretch of ink along a baseline that makes a row, mm.
+    pub min_row_length_mm: f32,
+    /// A row's projection peak must reach this fraction of the strongest one.
+    pub min_peak_fraction: f32,
+    /// Mask level counted as ink (0..255).
+    pub ink_level: u8,
+    /// Ink pixels per column away from the baseline a row needs (ruled lines have none).
+    pub min_waviness: f32,
+    /// `min_waviness` holds at this scale (px per mm) or finer; a coarser
+    /// page, which draws the same wave with fewer pixels, needs it in
+    /// proportion; 0: the same everywhere.
+    pub waviness_px_per_mm: f32,
+    /// A pulse further than this (mm) from the page's column of pulses is
+    /// not taken for one.
+    pub pulse_column_tolerance_mm: f32,
+    /// The signal starts this long after the calibration pulse starts, s.
+    pub pulse_seconds: f32,
+    /// The pulse's rising edge lies this many sample steps after the
+    /// pulse's start (a pulse plotted from samples `0, 0, 1, ...` rises
+    /// half way between its second and third samples).
+    pub rise_delay_steps: f32,
+    /// Take the sample step from the rising edge's measured slant when it
+    /// disagrees with the output rate (a record plotted at another rate).
+    /// Off by default: a page rotated by a tenth of a degree slants the
+    /// edge as much as a 500 Hz step does.
+    pub step_from_rise: bool,
+    /// With two or more pulsed rows, a row without a pulse needs at least
+    /// this fraction of their median waviness.
+    pub min_relative_waviness: f32,
+    /// With three or more pulsed rows, a row without a pulse above them
+    /// (in the header) is kept only when, within `missed_pulse_search_mm`
+    /// of the line through their rising edges, three neighbouring columns
+    /// hold ink on at least this fraction of the rows 1..9 mm above its
+    /// baseline (the missed pulse's edge); 0: no such check.
+    pub missed_pulse_min_density: f32,
+    pub missed_pulse_search_mm: f32,
+    /// With three or more rows, an unpulsed row above the first one as
+    /// wide as most (0.8 of their median width) whose ink spans less than
+    /// this fraction of that width is a header's text line; 0: keep it.
+    pub min_header_row_fraction: f32,
+}
+
+impl Default for LayoutDetectConfig {
+    fn default() -> Self {
+        Self {
+            min_row_gap_mm: 8.0,
+            min_row_length_mm: 40.0,
+            min_peak_fraction: 0.25,
+            ink_level: 100,
+            min_waviness: 1.0,
+            waviness_px_per_mm: 7.874,
+            pulse_column_tolerance_mm: 3.5,
+            pulse_seconds: 0.2,
+            rise_delay_steps: 1.5,
+            step_from_rise: false,
+            min_relative_waviness: 0.5,
+            missed_pulse_min_density: 0.8,
+            missed_pulse_search_mm: 1.5,
+            min_header_row_fraction: 0.7,
+        }
+    }
+}
+
+#[typetag::serde(name = "layout_detect")]
+impl StageConfig for LayoutDetectConfig {
+    fn inputs(&self) -> Vec<Port> {
+        vec![
+            Port::new("mask", ArtifactKind::Mask),
+            Port::new("grid", ArtifactKind::Grid),
+            Port::optional("image", ArtifactKind::Image),
+        ]
+    }
+    fn outputs(&self) -> Vec<Port> {
+        vec![Port::new("layout", ArtifactKind::Layout)]
+    }
+    fn build(&self, _ctx: &BuildContext) -> Result<Box<dyn Stage>> {
+        if self.min_row_gap_mm <= 0.0 || self.min_row_length_mm <= 0.0 {
+            return Err(Error::stage(
+                "layout_detect: min_row_gap_mm and min_row_length_mm must be positive",
+            ));
+        }
+        Ok(Box::new(self.clone()))
+    }
+}
+
+register_stage!(
+    LayoutDetectConfig,
+    "layout_detect",
+    summary = "Rows, calibration-pulse ends and lead panels (3x4+rhythm, 3x4, 6x2, 12x1) from the ink mask.",
+    params = [
+        ("min_row_gap_mm", "smallest distance between two row baselines, mm"),
+        (
+            "min_row_length_mm",
+            "shortest stretch of ink along a baseline that makes a row, mm"
+        ),
+        (
+            "min_peak_fraction",
+            "a row's ink projection peak must reach this fraction of the strongest row's"
+        ),
+        ("ink_level", "mask value (0..255) counted as ink"),
+        (
+            "min_waviness",
+            "ink pixels per column away from the baseline that a row needs (ruled lines and borders have none)"
+        ),
+        (
+            "waviness_px_per_mm",
+            "min_waviness holds at this scale (px per mm) or finer; coarser pages need it in proportion; 0: the same everywhere"
+        ),
+        (
+            "pulse_column_tolerance_mm",
+            "a pulse further than this (mm) from the page's column of pulses is not taken for one"
+        ),
+        (
+            "pulse_seconds",
+            "the signal starts this long (s) after the calibration pulse starts"
+        ),
+        (
+            "rise_delay_steps",
+            "sample steps from the pulse's start to the middle of its rising edge (ecg-image-kit: 1.5)"
+        ),
+        (
+            "step_from_rise",
+            "take the sample step from the rising edge's slant when it disagrees with the output rate"
+        ),
+        (
+            "min_relative_waviness",
+            "with two or more pulsed rows, a row without a pulse needs this fraction of their median waviness"
+        ),
+        (
+            "missed_pulse_min_density",
+            "an unpulsed row above three or more pulsed rows needs an edge covering this fraction of 1..9 mm above its baseline where they rise; 0: no check"
+        ),
+        (
+            "missed_pulse_search_mm",
+            "how far (mm) from the pulsed rows' rising edges that column is looked for"
+        ),
+        (
+            "min_header_row_fraction",
+            "an unpulsed row above the first full-width row spanning less than this fraction of the rows' median width is header text; 0: kept"
+        ),
+    ],
+    example = "[stages.layout]\ntype = \"layout_detect\"\ninputs = { mask = \"segment\", grid = \"grid\", image = \"deskew\" }\n"
+);
+
+/// A detected row of traces.
+#[derive(Clone, Debug)]
+pub struct Row {
+    pub baseline_y: f32,
+    /// First and last ink of the row, pixels.
+    pub ink_x0: f32,
+    pub ink_x1: f32,
+    /// Where the signal starts (after the calibration pulse), pixels.
+    pub x_start: f32,
+    /// The calibration pulse's rising and falling edges, if one was seen.
+    pub pulse: Option<(f32, f32)>,
+    /// Ink pixels per column away from the baseline (how much the trace
+    /// waves; a ruled line or a row of grid fragments hardly does).
+    pub waviness: f32,
+}
+
+impl Stage for LayoutDetectConfig {
+    fn run(&self, inputs: &StageInputs, ctx: &RunContext) -> Result<StageOutputs> {
+        let mask = inputs.mask("mask")?;
+        let grid = inputs.grid("grid")?;
+        let image = inputs.image_opt("image");
+        let layout = self.detect_in(
+            &mask.mask,
+            image.as_ref().map(|p| &p.rgb),
+            &grid,
+            ctx.options.page_seconds,
+            ctx.options.fs,
+        )?;
+        Ok(StageOutputs::one(layout))
+    }
+}
+
+impl LayoutDetectConfig {
+    /// Detects the layout of a page from its mask alone (pulse edges as the
+    /// mask places them; signals at 500 Hz).
+    pub fn detect(
+        &self,
+        mask: &image::GrayImage,
+        grid: &GridInfo,
+        page_seconds: f32,
+    ) -> Result<Layout> {
+        self.detect_in(mask, None, grid, page_seconds, 500.0)
+    }
+
+    /// Detects the layout of a page; with the page `image`, pulse edges are
+    /// placed from its shading ([`crate::layout::pulse_edge`]). `fs` is the output
+    /// sampling rate, the step assumed for a pulse plotted from samples.
+    pub fn detect_in(
+        &self,
+        mask: &image::GrayImage,
+        image: Option<&image::RgbImage>,
+        grid: &GridInfo,
+        page_seconds: f32,
+        fs: f32,
+    ) -> Result<Layout> {
+        let rows = self.find_rows_in(mask, image, grid, fs);
+        if rows.is_empty() {
+            return Err(Error::not_ecg("no ECG grid or traces found"));
+        }
+        Ok(build_layout(&rows, grid, page_seconds, mask))
+    }
+
+    /// Row baselines with their extents and pulses, top to bottom, from the
+    /// mask alone.
+    pub fn find_rows(&self, mask: &image::GrayImage, grid: &GridInfo) -> Vec<Row> {
+        self.find_rows_in(mask, None, grid, 500.0)
+    }
+}

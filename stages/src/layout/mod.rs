@@ -1,0 +1,18 @@
+//! Layout: where each lead is printed on the page, the time window it shows,
+//! and the calibration pulse that fixes the voltage scale.
+//!
+//! * [`detect`] (`layout_detect`): the stage; finds rows ([`rows`]), their
+//!   calibration pulses ([`pulse`], placed to a hundredth of a pixel by
+//!   [`pulse_edge`]) and maps rows to panels and lead names ([`panels`]);
+//! * [`calibration`] (`calibration_pulse`): the pulse's height, reconciled
+//!   with the grid, gives the gain.
+
+pub mod calibration;
+pub mod detect;
+pub mod panels;
+pub mod pulse;
+pub mod pulse_edge;
+pub mod rows;
+
+#[cfg(test)]
+pub(crate) mod tests;

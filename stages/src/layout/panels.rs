@@ -1,0 +1,224 @@
+//! Panels: the page format from the rows found, and each panel's lead,
+//! box and time window.
+
+use super::detect::Row;
+use crate::imaging;
+use ecgdig_core::prelude::*;
+
+#[allow(clippy::too_many_arguments)]
+fn panel(
+    lead: Lead,
+    row: usize,
+    col: usize,
+    bbox: Rect,
+    baseline_y: f32,
+    (x_start, x_end): (f32, f32),
+    (t_start, t_end): (f32, f32),
+    rhythm: bool,
+) -> Panel {
+    Panel {
+        lead,
+        row,
+        col,
+        bbox,
+        baseline_y,
+        x_start,
+        x_end,
+        t_start,
+        t_end,
+        rhythm,
+    }
+}
+
+/// Builds panels for the detected rows.
+pub fn build_layout(
+    rows: &[Row],
+    grid: &GridInfo,
+    page_seconds: f32,
+    mask: &image::GrayImage,
+) -> Layout {
+    use Lead::*;
+    let n = rows.len();
+    let (w, h) = (mask.width() as f32, mask.height() as f32);
+    let pps = grid.px_per_second();
+    let spacing: Vec<f32> = rows
+        .windows(2)
+        .map(|p| p[1].baseline_y - p[0].baseline_y)
+        .collect();
+    let typical = if spacing.is_empty() {
+        30.0 * grid.px_per_mm_y
+    } else {
+        imaging::median(&spacing)
+    };
+    // vertical reach of each row: up to the neighbouring baselines
+    let bbox_y = |i: usize| -> (f32, f32) {
+        let up = if i > 0 {
+            rows[i].baseline_y - rows[i - 1].baseline_y
+        } else {
+            typical
+        };
+        let down = if i + 1 < n {
+            rows[i + 1].baseline_y - rows[i].baseline_y
+        } else {
+            typical
+        };
+        // the outer rows reach the page's edges; inner ones reach a bit
+        // beyond their neighbours' baselines, for tall waves
+        let y0 = if i == 0 {
+            0.0
+        } else {
+            (rows[i].baseline_y - 1.3 * up).max(0.0)
+        };
+        let y1 = if i + 1 == n {
+            h - 1.0
+        } else {
+            (rows[i].baseline_y + 1.3 * down).min(h - 1.0)
+        };
+        (y0, y1)
+    };
+    let x_end_of = |r: &Row, secs: f32| -> f32 { (r.x_start + secs * pps).min(w - 1.0) };
+    let seps = separators_at_quarters(rows, mask, grid, pps, page_seconds);
+    let (kind, grid_rows): (LayoutKind, Vec<Vec<Lead>>) = match n {
+        3 => (
+            LayoutKind::ThreeByFour,
+            vec![
+                vec![I, AVR, V1, V4],
+                vec![II, AVL, V2, V5],
+                vec![III, AVF, V3, V6],
+            ],
+        ),
+        4 => (
+            LayoutKind::ThreeByFourRhythm,
+            vec![
+                vec![I, AVR, V1, V4],
+                vec![II, AVL, V2, V5],
+                vec![III, AVF, V3, V6],
+                vec![II],
+            ],
+        ),
+        5 => (
+            LayoutKind::Other,
+            vec![
+                vec![I, AVR, V1, V4],
+                vec![II, AVL, V2, V5],
+                vec![III, AVF, V3, V6],
+                vec![II],
+                vec![V1],
+            ],
+        ),
+        6 if seps => (
+            LayoutKind::Other,
+            vec![
+                vec![I, AVR, V1, V4],
+                vec![II, AVL, V2, V5],
+                vec![III, AVF, V3, V6],
+                vec![V1],
+                vec![II],
+                vec![V5],
+            ],
+        ),
+        6 => (
+            LayoutKind::SixByTwo,
+            vec![
+                vec![I, V1],
+                vec![II, V2],
+                vec![III, V3],
+                vec![AVR, V4],
+                vec![AVL, V5],
+                vec![AVF, V6],
+            ],
+        ),
+        12.. => (
+            LayoutKind::TwelveByOne,
+            Lead::ALL.iter().map(|&l| vec![l]).collect(),
+        ),
+        1 => (LayoutKind::Other, vec![vec![II]]),
+        2 => (LayoutKind::Other, vec![vec![I, AVR, V1, V4], vec![II]]),
+        _ => {
+            // 7..11 rows: 3x4 plus rhythm strips, as far as they go
+            let mut v = vec![
+                vec![I, AVR, V1, V4],
+                vec![II, AVL, V2, V5],
+                vec![III, AVF, V3, V6],
+            ];
+            for l in [II, V1, V5, I, AVF, V2, V3, V4] {
+                if v.len() < n {
+                    v.push(vec![l]);
+                }
+            }
+            (LayoutKind::Other, v)
+        }
+    };
+    let mut panels = Vec::new();
+    for (ri, leads) in grid_rows.iter().enumerate().take(n) {
+        let r = &rows[ri];
+        let (y0, y1) = bbox_y(ri);
+        let cols = leads.len();
+        let secs = page_seconds / cols as f32;
+        let rhythm = cols == 1 && n > 1 && kind != LayoutKind::TwelveByOne;
+        for (ci, &lead) in leads.iter().enumerate() {
+            let t0 = secs * ci as f32;
+            let t1 = t0 + secs;
+            let xs = r.x_start + t0 * pps;
+            let xe = x_end_of(r, t1);
+            if xs >= w - 1.0 {
+                continue;
+            }
+            panels.push(panel(
+                lead,
+                ri,
+                ci,
+                Rect {
+                    x0: xs,
+                    y0,
+                    x1: xe,
+                    y1,
+                },
+                r.baseline_y,
+                (xs, xe),
+                (t0, t1),
+                rhythm,
+            ));
+        }
+    }
+    Layout {
+        kind,
+        page_seconds,
+        row_baselines: rows.iter().map(|r| r.baseline_y).collect(),
+        panels,
+    }
+}
+
+/// True when the first three rows carry short vertical lead separators near a
+/// quarter and three quarters of the page time (3x4 rows), rather than only
+/// in the middle (6x2 rows).
+fn separators_at_quarters(
+    rows: &[Row],
+    mask: &image::GrayImage,
+    grid: &GridInfo,
+    pps: f32,
+    page_seconds: f32,
+) -> bool {
+    if rows.len() < 3 {
+        return false;
+    }
+    let (w, h) = (mask.width() as usize, mask.height() as usize);
+    let m = mask.as_raw();
+    let ppy = grid.px_per_mm_y;
+    let mut hits = 0;
+    for r in &rows[..3] {
+        for q in [0.25f32, 0.75] {
+            let xc = r.x_start + q * page_seconds * pps;
+            let lo = (xc - 1.0 * grid.px_per_mm_x).max(0.0) as usize;
+            let hi = ((xc + 1.0 * grid.px_per_mm_x) as usize).min(w.saturating_sub(1));
+            let y0 = (r.baseline_y - 3.0 * ppy).max(0.0) as usize;
+            let y1 = ((r.baseline_y + 3.0 * ppy) as usize).min(h.saturating_sub(1));
+            let found = (lo..=hi)
+                .any(|x| (y0..=y1).filter(|&y| m[y * w + x] >= 128).count() as f32 >= 4.0 * ppy);
+            if found {
+                hits += 1;
+            }
+        }
+    }
+    hits >= 4
+}

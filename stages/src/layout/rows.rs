@@ -1,0 +1,340 @@
+//! Rows of traces: baselines from the ink's horizontal projection, each
+//! row's extent and pulse, and the rules that tell a row from header text,
+//! grid fragments and ruled lines.
+
+use super::detect::{LayoutDetectConfig, Row};
+use super::pulse::find_pulse;
+use crate::imaging;
+use ecgdig_core::prelude::*;
+
+impl LayoutDetectConfig {
+    /// [`Self::find_rows`], with pulse edges placed from the page image when
+    /// it is given.
+    pub fn find_rows_in(
+        &self,
+        mask: &image::GrayImage,
+        image: Option<&image::RgbImage>,
+        grid: &GridInfo,
+        fs: f32,
+    ) -> Vec<Row> {
+        let (w, h) = (mask.width() as usize, mask.height() as usize);
+        let m = mask.as_raw();
+        let lvl = self.ink_level;
+        let ppy = grid.px_per_mm_y.max(0.5);
+        let ppx = grid.px_per_mm_x.max(0.5);
+        let mut proj = vec![0f32; h];
+        for (y, p) in proj.iter_mut().enumerate() {
+            *p = m[y * w..(y + 1) * w].iter().filter(|&&v| v >= lvl).count() as f32;
+        }
+        let sm = imaging::smooth(&proj, ((0.4 * ppy) as usize).max(1));
+        let gap = (self.min_row_gap_mm * ppy) as usize;
+        // local maxima, strongest first, with non-maximum suppression
+        let mut peaks: Vec<usize> = (1..h.saturating_sub(1))
+            .filter(|&y| sm[y] > 0.0 && sm[y] >= sm[y - 1] && sm[y] > sm[y + 1])
+            .collect();
+        peaks.sort_by(|&a, &b| sm[b].total_cmp(&sm[a]));
+        let mut kept: Vec<usize> = Vec::new();
+        for p in peaks {
+            if kept.iter().all(|&k| k.abs_diff(p) >= gap) {
+                kept.push(p);
+            }
+        }
+        // (a coarse page draws the same wave with fewer pixels)
+        let min_waviness = if self.waviness_px_per_mm > 0.0 {
+            self.min_waviness * (ppy / self.waviness_px_per_mm).min(1.0)
+        } else {
+            self.min_waviness
+        };
+        // (projection peak, passes the waviness bar on its own, row)
+        let mut cands: Vec<(f32, bool, Row)> = Vec::new();
+        for &y in &kept {
+            let yb = imaging::parabolic_peak(&sm, y);
+            // ink along the baseline: column occupancy within +-3 mm
+            let half = (3.0 * ppy) as usize;
+            let (y0, y1) = (y.saturating_sub(half), (y + half).min(h - 1));
+            let occ: Vec<bool> = (0..w)
+                .map(|x| (y0..=y1).any(|yy| m[yy * w + x] >= lvl))
+                .collect();
+            // stretches of ink with gaps up to 4 mm bridged; the row spans
+            // from the first to the last stretch of at least 3 mm
+            let stretches = stretches(&occ, (4.0 * ppx) as usize);
+            let min_len = (3.0 * ppx) as usize;
+            let long: Vec<&(usize, usize)> =
+                stretches.iter().filter(|s| s.1 - s.0 >= min_len).collect();
+            let (Some(first), Some(last)) = (long.first(), long.last()) else {
+                continue;
+            };
+            let covered: usize = long.iter().map(|s| s.1 - s.0 + 1).sum();
+            if (covered as f32) < self.min_row_length_mm * ppx {
+                continue;
+            }
+            let (x0, x1) = (first.0, last.1);
+            // a trace waves: ink away from the baseline (not a ruled line)
+            let core = (0.6 * ppy).max(1.0) as usize;
+            let reach = (8.0 * ppy) as usize;
+            let (r0, r1) = (y.saturating_sub(reach), (y + reach).min(h - 1));
+            let mut off = 0usize;
+            for yy in (r0..=r1).filter(|&yy| yy.abs_diff(y) > core) {
+                off += m[yy * w + x0..=yy * w + x1]
+                    .iter()
+                    .filter(|&&v| v >= lvl)
+                    .count();
+            }
+            let waviness = off as f32 / (x1 - x0 + 1) as f32;
+            // a row that starts with a calibration pulse is a row however
+            // quiet its trace (a low-voltage rhythm strip)
+            let pulse = find_pulse(m, w, h, lvl, x0, yb, ppx, ppy);
+            if waviness < min_waviness && pulse.is_none() {
+                continue;
+            }
+            let (pulse, x_start) = match pulse {
+                Some(edges) => {
+                    let (pulse, start) = self.place_pulse(edges, image, mask, yb, fs, grid);
+                    (Some(pulse), start)
+                }
+                None => (None, x0 as f32),
+            };
+            cands.push((
+                sm[y],
+                waviness >= min_waviness,
+                Row {
+                    baseline_y: yb,
+                    ink_x0: x0 as f32,
+                    ink_x1: x1 as f32,
+                    x_start,
+                    pulse,
+                    waviness,
+                },
+            ));
+        }
+        let top = cands.iter().map(|c| c.0).fold(0.0, f32::max);
+        let kept: Vec<(bool, Row)> = cands
+            .into_iter()
+            .filter(|c| c.0 >= self.min_peak_fraction * top || c.2.pulse.is_some())
+            .map(|c| (c.0 >= self.min_peak_fraction * top && c.1, c.2))
+            .collect();
+        // rows kept for their pulse alone prop a layout up but cannot make
+        // one: a page where no row passes on its own ink is not read (its
+        // traces were lost to segmentation, say), rather than half read
+        if !kept.iter().any(|(own, _)| *own) {
+            return Vec::new();
+        }
+        let mut rows: Vec<Row> = kept.into_iter().map(|(_, r)| r).collect();
+        rows.sort_by(|a, b| a.baseline_y.total_cmp(&b.baseline_y));
+        // the pulses of a page stand in one column: a "pulse" well off it
+        // (a grid line and a steep stroke, a neighbouring row's pulse seen
+        // through a shadow) is not one
+        let rises: Vec<f32> = rows.iter().filter_map(|r| r.pulse.map(|p| p.0)).collect();
+        if rises.len() >= 3 {
+            let column = imaging::median(&rises);
+            for r in rows.iter_mut() {
+                if r.pulse
+                    .is_some_and(|p| (p.0 - column).abs() > self.pulse_column_tolerance_mm * ppx)
+                {
+                    r.pulse = None;
+                    r.x_start = r.ink_x0;
+                }
+            }
+        }
+        // with two or more pulsed rows to compare with, a row without a
+        // pulse whose ink hardly waves next to theirs is grid fragments or
+        // a crease picked up off the traces (a header area's ghost rows)
+        let pulsed_waviness: Vec<f32> = rows
+            .iter()
+            .filter(|r| r.pulse.is_some())
+            .map(|r| r.waviness)
+            .collect();
+        if pulsed_waviness.len() >= 2 {
+            let bar = self.min_relative_waviness * imaging::median(&pulsed_waviness);
+            rows.retain(|r| r.pulse.is_some() || r.waviness >= bar);
+        }
+        // rows without a pulse start where the others do when most have one
+        let starts: Vec<f32> = rows
+            .iter()
+            .filter(|r| r.pulse.is_some())
+            .map(|r| r.x_start)
+            .collect();
+        // when three or more rows start with a calibration pulse, rows
+        // without one outside them are text lines, shadows or page edges
+        // (above the first or below the last row with a pulse)
+        if starts.len() >= 3 {
+            let first = rows.iter().position(|r| r.pulse.is_some()).unwrap_or(0);
+            let last = rows.iter().rposition(|r| r.pulse.is_some()).unwrap_or(0);
+            // ...unless the row ends where the pulsed rows end and stands
+            // one row spacing beyond them: a noisy rhythm strip whose
+            // pulse was missed
+            let pulsed: Vec<&Row> = rows.iter().filter(|r| r.pulse.is_some()).collect();
+            let end = imaging::median(&pulsed.iter().map(|r| r.ink_x1).collect::<Vec<_>>());
+            let gaps: Vec<f32> = pulsed
+                .windows(2)
+                .map(|p| p[1].baseline_y - p[0].baseline_y)
+                .collect();
+            let spacing = imaging::median(&gaps);
+            // a row one spacing on from the last kept one continues the
+            // layout (several rhythm strips without pulses chain on)
+            let continues = |r: &Row, from: f32| {
+                let d = (r.baseline_y - from).abs();
+                let ends_with_them = (r.ink_x1 - end).abs() < 2.0 * ppx;
+                // ...or, cut by the page's edge (a rotated photo), stands
+                // right where the next row would
+                let on_the_beat = d > 0.85 * spacing && d < 1.2 * spacing;
+                (ends_with_them || on_the_beat) && d > 0.7 * spacing && d < 1.4 * spacing
+            };
+            let mut keep: Vec<bool> = (0..rows.len())
+                .map(|i| rows[i].pulse.is_some() || (i > first && i < last))
+                .collect();
+            let mut from = rows[last].baseline_y;
+            for i in last + 1..rows.len() {
+                if continues(&rows[i], from) {
+                    keep[i] = true;
+                    from = rows[i].baseline_y;
+                }
+            }
+            // above them lies the header, where grid fragments and text
+            // lines make rows too: a real row there whose pulse was missed
+            // still shows the pulse's rising edge, solid ink where the
+            // others rise
+            // (a skewed photo's pulses stand on a slanted line)
+            let rise_at = rise_line(&pulsed);
+            let reach = (self.missed_pulse_search_mm * ppx).round() as isize;
+            let shows_rise = |r: &Row| {
+                let rise = rise_at(r.baseline_y).round() as isize;
+                self.missed_pulse_min_density <= 0.0
+                    || ink_coverage(
+                        m,
+                        w,
+                        h,
+                        lvl,
+                        rise - reach..=rise + reach,
+                        r.baseline_y - 9.0 * ppy,
+                        r.baseline_y - 1.0 * ppy,
+                        3,
+                    ) >= self.missed_pulse_min_density
+            };
+            let mut from = rows[first].baseline_y;
+            for i in (0..first).rev() {
+                if continues(&rows[i], from) && shows_rise(&rows[i]) {
+                    keep[i] = true;
+                    from = rows[i].baseline_y;
+                }
+            }
+            retain_indexed(&mut rows, |i, _| keep[i]);
+        }
+        // rows without a pulse crowded between rows with one (ruled lines,
+        // a neighbour's tall waves) are not rows either: real rows keep the
+        // spacing of the pulsed ones
+        if starts.len() >= 3 {
+            let pulsed: Vec<f32> = rows
+                .iter()
+                .filter(|r| r.pulse.is_some())
+                .map(|r| r.baseline_y)
+                .collect();
+            let gaps: Vec<f32> = pulsed.windows(2).map(|p| p[1] - p[0]).collect();
+            let spacing = imaging::median(&gaps);
+            if spacing.is_finite() && spacing > 0.0 {
+                rows.retain(|r| {
+                    r.pulse.is_some()
+                        || pulsed
+                            .iter()
+                            .all(|&b| (b - r.baseline_y).abs() > 0.6 * spacing)
+                });
+            }
+        }
+        // a header's text lines stand above the traces and stop short of
+        // their width: rows above the first full-width one that span less
+        // than `min_header_row_fraction` of the rows' median width (and
+        // start without a pulse) are text
+        if rows.len() >= 3 && self.min_header_row_fraction > 0.0 {
+            let widths: Vec<f32> = rows.iter().map(|r| r.ink_x1 - r.ink_x0).collect();
+            let typical = imaging::median(&widths);
+            if let Some(first_full) = widths.iter().position(|&w| w >= 0.8 * typical) {
+                retain_indexed(&mut rows, |i, r| {
+                    i >= first_full
+                        || r.pulse.is_some()
+                        || widths[i] >= self.min_header_row_fraction * typical
+                });
+            }
+        }
+        if starts.len() * 2 > rows.len() {
+            let med = imaging::median(&starts);
+            let first = rows.iter().position(|r| r.pulse.is_some()).unwrap_or(0);
+            let last = rows.iter().rposition(|r| r.pulse.is_some()).unwrap_or(0);
+            // (a row whose ink begins further left took a page edge or a
+            // shadow for its start; one between pulsed rows whose ink begins
+            // further right lost its first strokes to faint ink)
+            for (i, r) in rows.iter_mut().enumerate() {
+                if r.pulse.is_none() && (r.x_start - med < 15.0 * ppx || (i > first && i < last)) {
+                    r.x_start = med;
+                }
+            }
+        }
+        rows
+    }
+}
+
+/// Runs of `true` with gaps up to `max_gap` bridged, as (first, last).
+fn stretches(occ: &[bool], max_gap: usize) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    for (x, &o) in occ.iter().enumerate() {
+        if !o {
+            continue;
+        }
+        match out.last_mut() {
+            Some(last) if x - last.1 <= max_gap + 1 => last.1 = x,
+            _ => out.push((x, x)),
+        }
+    }
+    out
+}
+
+/// The least-squares line through the pulsed rows' rising edges, as x
+/// against the baseline's y (flat when they share a y).
+fn rise_line(rows: &[&Row]) -> impl Fn(f32) -> f32 {
+    let pts: Vec<(f32, f32)> = rows
+        .iter()
+        .filter_map(|r| r.pulse.map(|p| (r.baseline_y, p.0)))
+        .collect();
+    let line = imaging::fit_line(&pts);
+    move |y| line.map_or(0.0, |l| l.at(y))
+}
+
+/// Keeps the items of `v` for which `keep(index, item)` holds.
+fn retain_indexed<T>(v: &mut Vec<T>, mut keep: impl FnMut(usize, &T) -> bool) {
+    let mut i = 0;
+    v.retain(|item| {
+        i += 1;
+        keep(i - 1, item)
+    });
+}
+
+/// How much of the rows `from..=to` the mask's ink covers among columns
+/// `xs` (columns off the page are skipped): the best fraction of rows
+/// holding ink in any of `group` neighbouring columns. With `group = 1`
+/// that is the densest column; with 3, a slightly slanted edge that steps
+/// across columns still covers its rows, while a dotted line leaves gaps in
+/// all of them.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn ink_coverage(
+    m: &[u8],
+    w: usize,
+    h: usize,
+    lvl: u8,
+    xs: std::ops::RangeInclusive<isize>,
+    from: f32,
+    to: f32,
+    group: usize,
+) -> f32 {
+    let (ya, yb) = (from.max(0.0) as usize, (to.max(0.0) as usize).min(h - 1));
+    let cols: Vec<usize> = xs
+        .filter(|&x| x >= 0 && (x as usize) < w)
+        .map(|x| x as usize)
+        .collect();
+    cols.windows(group.min(cols.len()).max(1))
+        .map(|g| {
+            let n = (ya..=yb)
+                .filter(|&y| g.iter().any(|&x| m[y * w + x] >= lvl))
+                .count();
+            n as f32 / (yb.saturating_sub(ya) + 1) as f32
+        })
+        .fold(0.0, f32::max)
+}

@@ -1,0 +1,8 @@
+//! Signals: traced paths become calibrated samples in mV.
+//!
+//! * [`convert`] (`to_signals`): pixel paths to samples at the run's rate;
+//! * [`einthoven`] (`einthoven`): makes the six limb leads consistent with
+//!   Einthoven's and Goldberger's laws.
+
+pub mod convert;
+pub mod einthoven;
