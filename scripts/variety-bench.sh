@@ -22,10 +22,10 @@ for r in $RECS; do
   n=$((n + 1))
   hea="$SHARED/data/records/$r.hea"
   [ -f "$hea" ] || { echo "missing $hea" >&2; exit 1; }
-  "$BIN" render --record "$hea" --preset variety --seed $((9100 + n)) -o "$OUT/pages" >/dev/null
+  "$BIN" render --record "$hea" --preset variety --seed $((9100 + n)) -o "$OUT/pages" >/dev/null 2>>"$OUT/render.log"
 done
 "$BIN" render --synthetic --records 8 --name varsyn --preset variety --seed 9200 \
-  -o "$OUT/pages" >/dev/null
+  -o "$OUT/pages" >/dev/null 2>>"$OUT/render.log"
 # the renderer's truth masks sit beside the pages; keep them out of the set
 mv "$OUT"/pages/*_mask.png "$OUT/masks/"
 pages=$(ls "$OUT/pages" | grep -ciE '\.(png|jpe?g)$')
@@ -43,8 +43,9 @@ print(f"uncapped mean: {ev['mean_snr_db_uncapped']:.2f} dB")
 print(f"capped mean:   {ev['mean_snr_db_capped']:.2f} dB")
 print(f"leads under 5 dB: {under}/{len(snrs)} = {under / max(len(snrs), 1):.1%}")
 
-# Lead naming: a truth panel counts as named right when the pipeline's panel
-# whose box holds the truth panel's box centre has the same lead and sign.
+# Lead naming: a truth panel counts as named right when, of the pipeline's
+# panels whose box holds the truth panel's box centre, the one with the
+# nearest centre names the same lead (a -aVR panel named aVR is right).
 def centre(q):
     ys = [q[k][0] for k in "0123"]; xs = [q[k][1] for k in "0123"]
     return sum(xs) / 4, sum(ys) / 4
@@ -69,7 +70,7 @@ def pred_panels(p):
     walk(d)
     return found
 
-def inside(box, x, y):
+def box_xyxy(box):
     if isinstance(box, dict):
         x0, y0 = box.get("x0", box.get("x")), box.get("y0", box.get("y"))
         x1 = box.get("x1", (x0 or 0) + box.get("w", box.get("width", 0)))
@@ -77,8 +78,16 @@ def inside(box, x, y):
     elif isinstance(box, list) and len(box) == 4 and all(isinstance(v, (int, float)) for v in box):
         x0, y0, x1, y1 = box
     else:
-        return False
-    return None not in (x0, y0, x1, y1) and x0 <= x <= x1 and y0 <= y <= y1
+        return None
+    return None if None in (x0, y0, x1, y1) else (x0, y0, x1, y1)
+
+def inside(box, x, y):
+    b = box_xyxy(box)
+    return b is not None and b[0] <= x <= b[2] and b[1] <= y <= b[3]
+
+def dist(box, x, y):
+    b = box_xyxy(box)
+    return ((b[0] + b[2]) / 2 - x) ** 2 + ((b[1] + b[3]) / 2 - y) ** 2
 
 total = right = 0
 pages_with_panels = 0
@@ -91,9 +100,8 @@ for f in sorted(os.listdir(os.path.join(out, "pages"))):
     for ld in truth["leads"]:
         total += 1
         x, y = centre(ld["lead_bounding_box"])
-        want = ("-" if ld.get("sign", 1) < 0 else "") + ld["lead_name"]
-        got = [lead for lead, box in pred if inside(box, x, y)]
-        right += bool(got) and got[0].lstrip("+") in (want, ld["lead_name"] if want[0] != "-" else want)
+        got = sorted((dist(box, x, y), lead) for lead, box in pred if inside(box, x, y))
+        right += bool(got) and got[0][1].lstrip("-") == ld["lead_name"]
 print(f"lead names at the truth position: {right}/{total} = {right / max(total, 1):.1%}"
       f" (pipeline JSON with panels on {pages_with_panels} pages)")
 EOF

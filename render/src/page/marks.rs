@@ -8,11 +8,17 @@ use super::layout::Panel;
 use super::raster::Canvas;
 use super::style::{LabelFont, LabelPosition};
 use super::text;
+use super::PageSpec;
+use crate::truth::{LeadTruth, Quad};
 use ab_glyph::PxScale;
 use ecgdig_core::leads::Lead;
 
 /// A box `(x0, y0, x1, y1)` in pixels.
 pub type PxBox = (f64, f64, f64, f64);
+
+/// A drawn panel: its truth, its plotted points (pixels, before
+/// distortions) and its baseline y.
+pub type DrawnPanel = (LeadTruth, Vec<(f64, f64)>, f64);
 
 /// The scales a pulse is drawn at.
 #[derive(Clone, Copy, Debug)]
@@ -109,4 +115,33 @@ pub fn label(
     };
     text::draw_text_with(canvas, text, (tx as f32, ty as f32), st.scale, st.font)
         .map(|(x0, y0, x1, y1)| (x0 as f64, y0 as f64, x1 as f64, y1 as f64))
+}
+
+/// Draws a pulse right of each row's last trace (1 mm after its last
+/// sample) and adds its box to that panel's truth.
+pub fn end_pulses(canvas: &mut Canvas, truths: &mut [DrawnPanel], spec: &PageSpec, s: &PulseScale) {
+    let gap = spec.px_per_mm_x();
+    let rows: Vec<usize> = truths.iter().filter_map(|t| t.0.row).collect();
+    for row in rows
+        .iter()
+        .copied()
+        .collect::<std::collections::BTreeSet<_>>()
+    {
+        let last = truths
+            .iter_mut()
+            .filter(|t| t.0.row == Some(row))
+            .max_by(|a, b| {
+                a.0.end_sample
+                    .cmp(&b.0.end_sample)
+                    .then(a.0.column.cmp(&b.0.column))
+            });
+        let Some((lt, pts, baseline)) = last else {
+            continue;
+        };
+        let Some(&(x_end, _)) = pts.last() else {
+            continue;
+        };
+        let b = pulse(canvas, x_end + gap, *baseline, spec.pulse_width_s, s);
+        lt.pulse_bounding_boxes.push(Quad::from_box(b));
+    }
 }

@@ -399,7 +399,7 @@ pub fn render_page(
         position: spec.label_position,
         px_per_mm: (ppx, ppy),
     };
-    let mut truths: Vec<(LeadTruth, Vec<(f64, f64)>, f64)> = Vec::new();
+    let mut truths: Vec<marks::DrawnPanel> = Vec::new();
     let mut rows_seen: Vec<usize> = Vec::new();
     for p in &panels {
         let Some(samples) = record.lead(p.lead) else {
@@ -482,7 +482,7 @@ pub fn render_page(
         truths.push((lt, pts, p.baseline_px));
     }
     if pulses_at.is_some_and(|at| at.at_end()) {
-        end_pulses(&mut canvas, &mut truths, spec, &pulse_scale);
+        marks::end_pulses(&mut canvas, &mut truths, spec, &pulse_scale);
     }
     let font_px = 4.2 * ppy as f32;
     let note_scale = PxScale {
@@ -648,40 +648,6 @@ pub fn render_page(
         lead_mask,
         jpeg,
     })
-}
-
-/// Draws a pulse right of each row's last trace (1 mm after its last
-/// sample) and adds its box to that panel's truth.
-fn end_pulses(
-    canvas: &mut Canvas,
-    truths: &mut [(LeadTruth, Vec<(f64, f64)>, f64)],
-    spec: &PageSpec,
-    s: &marks::PulseScale,
-) {
-    let gap = spec.px_per_mm_x();
-    let rows: Vec<usize> = truths.iter().filter_map(|t| t.0.row).collect();
-    for row in rows
-        .iter()
-        .copied()
-        .collect::<std::collections::BTreeSet<_>>()
-    {
-        let last = truths
-            .iter_mut()
-            .filter(|t| t.0.row == Some(row))
-            .max_by(|a, b| {
-                a.0.end_sample
-                    .cmp(&b.0.end_sample)
-                    .then(a.0.column.cmp(&b.0.column))
-            });
-        let Some((lt, pts, baseline)) = last else {
-            continue;
-        };
-        let Some(&(x_end, _)) = pts.last() else {
-            continue;
-        };
-        let b = marks::pulse(canvas, x_end + gap, *baseline, spec.pulse_width_s, s);
-        lt.pulse_bounding_boxes.push(Quad::from_box(b));
-    }
 }
 
 /// Blends ink of one colour over the page.
