@@ -3,7 +3,7 @@
 //! The ground-truth generator: a synthetic 12-lead ECG model ([`synth`]), a
 //! page renderer with scan / photo distortions ([`page`]), the ground truth as
 //! ecg-image-kit-compatible JSON ([`truth`]) and a writer for the usual folder
-//! layout ([`write`]).
+//! layout ([`write`]); [`preset`] and [`variety`] draw page settings per seed.
 //!
 //! ```
 //! use ecgdig_render::{synth, page, write};
@@ -21,6 +21,7 @@ pub mod page;
 pub mod preset;
 pub mod synth;
 pub mod truth;
+pub mod variety;
 pub mod write;
 
 pub use page::distort::Distortions;

@@ -8,6 +8,9 @@
 //!   0..9 creases, rotation up to ±5°, noise, slight blur, colour tint, JPEG q90.
 //! - `bw`: 100 dpi greyscale print, wrinkles, creases, shadows, rotation up
 //!   to ±10°, noise, strong tint, JPEG q90.
+//! - `variety`: every printout convention (layouts, rhythm strips, Cabrera,
+//!   pulse placement, gains, speeds, uneven printer scales, label fonts,
+//!   grids, clutter); see [`crate::variety`].
 
 use crate::page::distort::{BwMode, Distortions};
 use crate::page::{GridColor, PageSpec};
@@ -22,6 +25,7 @@ pub enum Preset {
     Clean,
     Distorted,
     Bw,
+    Variety,
 }
 
 impl Preset {
@@ -30,6 +34,7 @@ impl Preset {
             "clean" => Some(Preset::Clean),
             "distorted" => Some(Preset::Distorted),
             "bw" => Some(Preset::Bw),
+            "variety" => Some(Preset::Variety),
             _ => None,
         }
     }
@@ -54,6 +59,13 @@ pub fn draw(
     seed: u64,
     max_rotation_degrees: Option<f32>,
 ) -> (PageSpec, Distortions) {
+    if preset == Preset::Variety {
+        let (spec, mut d) = crate::variety::draw(record_name, seed);
+        if let (Some(r), Some(max)) = (d.rotation_degrees, max_rotation_degrees) {
+            d.rotation_degrees = Some(r.clamp(-max.abs(), max.abs()));
+        }
+        return (spec, d);
+    }
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x00C0_FFEE);
     let mut spec = PageSpec::default();
     let mut d = Distortions::default();
@@ -92,6 +104,7 @@ pub fn draw(
             d.tint = Some(random_tint(&mut rng, 1.0));
             d.jpeg_quality = Some(90);
         }
+        Preset::Variety => {}
     }
     (spec, d)
 }

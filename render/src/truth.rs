@@ -19,8 +19,26 @@
 //! `record_name`, `page_start_sample`, `grid_color`, `grid_style`,
 //! `trace_width_px`, `homography` (page to image, row-major `[x, y, 1]`) and
 //! per lead `rhythm`.
+//!
+//! Printout conventions (all optional when reading): page scales
+//! `px_per_mm_x` / `px_per_mm_y` (pixels per grid millimetre), `px_per_s`,
+//! `px_per_mv`, the printer's `scale_x` / `scale_y` and the resulting
+//! `physical_speed_mm_per_s` / `physical_gain_mm_per_mv` (e.g. 25.4 mm/s and
+//! 9.45 mm/mV), `page_seconds`, `pulse_position` (`start`, `end`, `both`;
+//! absent without pulses), `pulse_width_s`, `lead_order` (`standard`,
+//! `cabrera`), `rhythm_leads`, `label_font`, `label_size_mm`, `label_upper`,
+//! `label_position` (`below`, `above`, `left`), `grid_rgb` (`minor`, `major`)
+//! and `clutter[]` (`kind` = `scribble` / `note`, `text`, `bounding_box`).
+//! Per lead: `printed_name` (the label as printed, e.g. `-AVR`; absent
+//! without labels), `sign` (-1 when the panel shows the lead inverted:
+//! `lead_name` and the sample window name the recorded lead, the trace shows
+//! `sign` times it), `row` / `column` (position in the layout, rhythm strips
+//! are rows below the grid) and `pulse_bounding_boxes` (the centreline
+//! rectangle of each calibration pulse of the panel's row drawn next to it:
+//! the first panel of a row holds the start pulse, the last the end pulse).
 
 use crate::page::distort::{Distortions, Homography};
+use crate::page::style::{GridRgb, LabelFont, LabelPosition, LeadOrder, PulsePosition};
 use crate::page::{GridColor, GridStyle, Layout};
 use ecgdig_core::artifact::{LeadSignal, Signals};
 use ecgdig_core::leads::Lead;
@@ -88,6 +106,40 @@ pub struct LeadTruth {
     /// True for a full-width rhythm strip.
     #[serde(default)]
     pub rhythm: bool,
+    /// The lead label as printed (`-aVR`, `AVR`...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub printed_name: Option<String>,
+    /// 1, or -1 when the panel shows `-lead_name`.
+    #[serde(default = "plus_one")]
+    pub sign: i8,
+    /// Row of the layout (rhythm strips below the grid rows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row: Option<usize>,
+    /// Column of the layout (0 for a rhythm strip).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
+    /// Calibration pulses drawn next to this panel (see the module docs).
+    #[serde(default)]
+    pub pulse_bounding_boxes: Vec<Quad>,
+}
+
+fn plus_one() -> i8 {
+    1
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// A handwritten-style mark on the page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClutterTruth {
+    /// `scribble` or `note`.
+    pub kind: String,
+    /// A note's text.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub text: String,
+    pub bounding_box: Quad,
 }
 
 fn default_fullmode() -> String {
@@ -150,6 +202,52 @@ pub struct PageTruth {
     /// Page-to-image homography (identity without geometric distortion).
     #[serde(default = "identity")]
     pub homography: [[f64; 3]; 3],
+    /// Pixels per grid millimetre along x and y (before distortions).
+    #[serde(default)]
+    pub px_per_mm_x: f64,
+    #[serde(default)]
+    pub px_per_mm_y: f64,
+    /// Pixels per second of signal along x and per mV along y.
+    #[serde(default)]
+    pub px_per_s: f64,
+    #[serde(default)]
+    pub px_per_mv: f64,
+    /// The printer's scale factors (one grid mm is `scale` physical mm).
+    #[serde(default = "one")]
+    pub scale_x: f64,
+    #[serde(default = "one")]
+    pub scale_y: f64,
+    /// Paper speed and gain in physical millimetres (with the printer scale).
+    #[serde(default)]
+    pub physical_speed_mm_per_s: f64,
+    #[serde(default)]
+    pub physical_gain_mm_per_mv: f64,
+    /// Seconds of record on the page.
+    #[serde(default)]
+    pub page_seconds: f32,
+    /// Where calibration pulses are (absent: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pulse_position: Option<PulsePosition>,
+    #[serde(default)]
+    pub pulse_width_s: f64,
+    #[serde(default)]
+    pub lead_order: LeadOrder,
+    /// Rhythm strip leads, top to bottom.
+    #[serde(default)]
+    pub rhythm_leads: Vec<Lead>,
+    #[serde(default)]
+    pub label_font: LabelFont,
+    #[serde(default)]
+    pub label_size_mm: f32,
+    #[serde(default)]
+    pub label_upper: bool,
+    #[serde(default)]
+    pub label_position: LabelPosition,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grid_rgb: Option<GridRgb>,
+    /// Handwritten-style marks.
+    #[serde(default)]
+    pub clutter: Vec<ClutterTruth>,
     pub leads: Vec<LeadTruth>,
 }
 

@@ -6,8 +6,9 @@
 //! `<rec>.csv` (the signals), so `ecg_score.py <dir> <pred>` scores against it.
 //! Page `k` shows seconds `[10k, 10k+10)` of its record.
 //!
-//! A `--preset` (clean, distorted, bw: roughly the ecg-image-kit dev sets)
-//! draws each page's settings from the seed; explicit flags override it.
+//! A `--preset` (clean, distorted, bw: roughly the ecg-image-kit dev sets;
+//! variety: every printout convention the renderer knows) draws each page's
+//! settings from the seed; explicit flags override it.
 
 use anyhow::{bail, Context};
 use ecgdig_render::page::distort::{BwMode, Distortions};
@@ -29,6 +30,12 @@ pub enum Preset {
     /// 100 dpi greyscale print, tint, wrinkles and shadows, rotation up to ±10°,
     /// noise, JPEG q90.
     Bw,
+    /// Every printout convention: 50..300 dpi, layouts 3x4 (+0..3 rhythm
+    /// strips of any lead), 6x2, 12x1, 6x1, 3x2, Cabrera order, pulses at row
+    /// start / end / both / none, gains 5/10/20, 25 or 50 mm/s, uneven printer
+    /// scales, label fonts / sizes / positions, dotted / coarse / dark grids,
+    /// header and handwritten clutter.
+    Variety,
 }
 
 impl From<Preset> for preset::Preset {
@@ -37,6 +44,7 @@ impl From<Preset> for preset::Preset {
             Preset::Clean => preset::Preset::Clean,
             Preset::Distorted => preset::Preset::Distorted,
             Preset::Bw => preset::Preset::Bw,
+            Preset::Variety => preset::Preset::Variety,
         }
     }
 }
@@ -70,7 +78,7 @@ pub struct RenderArgs {
     /// Sampling rate: of synthetic records, or of a --record CSV (default 500 Hz).
     #[arg(long)]
     pub fs: Option<f32>,
-    /// Layout: 3x4r (3x4 + lead II rhythm strip), 3x4, 6x2, 12x1.
+    /// Layout: 3x4r (3x4 + lead II rhythm strip), 3x4, 6x2, 12x1, 6x1 (limb), 3x2 (chest).
     #[arg(long)]
     pub layout: Option<String>,
     /// Resolution, dpi (100..600).
@@ -79,7 +87,7 @@ pub struct RenderArgs {
     /// Grid colour: red, pink, green, blue, grey, black.
     #[arg(long)]
     pub grid_color: Option<String>,
-    /// Grid style: lines, dots, none.
+    /// Grid style: lines, dots, dots5 (5 mm dots only), major (5 mm lines only), none.
     #[arg(long)]
     pub grid_style: Option<String>,
     /// Trace line width, mm.
@@ -145,8 +153,9 @@ fn settings(
         None => (PageSpec::default(), Distortions::default()),
     };
     if let Some(l) = &args.layout {
-        spec.layout = Layout::from_name(l)
-            .with_context(|| format!("unknown layout `{l}` (expected 3x4r, 3x4, 6x2, 12x1)"))?;
+        spec.layout = Layout::from_name(l).with_context(|| {
+            format!("unknown layout `{l}` (expected 3x4r, 3x4, 6x2, 12x1, 6x1, 3x2)")
+        })?;
     }
     if let Some(v) = args.dpi {
         if !(100.0..=600.0).contains(&v) {
@@ -160,8 +169,9 @@ fn settings(
         })?;
     }
     if let Some(s) = &args.grid_style {
-        spec.grid_style = GridStyle::from_name(s)
-            .with_context(|| format!("unknown grid style `{s}` (lines, dots, none)"))?;
+        spec.grid_style = GridStyle::from_name(s).with_context(|| {
+            format!("unknown grid style `{s}` (lines, dots, dots5, major, none)")
+        })?;
     }
     if let Some(w) = args.line_width {
         if !(w > 0.0 && w < 3.0) {

@@ -65,11 +65,23 @@ fn lerp(a: [f32; 3], b: [u8; 3], t: f32) -> [f32; 3] {
     ]
 }
 
-/// Draws the paper with its grid.
+/// Widths (pixels) of the minor and major marks along one axis.
+fn mark_widths(style: GridStyle, px_per_mm: f64) -> (f64, f64) {
+    match style {
+        GridStyle::Dots | GridStyle::Dots5 => {
+            ((0.25 * px_per_mm).max(1.2), (0.45 * px_per_mm).max(1.8))
+        }
+        _ => ((0.1 * px_per_mm).max(0.6), (0.2 * px_per_mm).max(1.0)),
+    }
+}
+
+/// Draws the paper with its grid. `(px_per_mm_x, px_per_mm_y)` are the grid
+/// pitches per millimetre along each axis (equal unless a printer scaled the
+/// page unevenly).
 pub fn paper(
     width: u32,
     height: u32,
-    px_per_mm: f64,
+    (px_per_mm_x, px_per_mm_y): (f64, f64),
     palette: Palette,
     style: GridStyle,
 ) -> RgbImage {
@@ -78,14 +90,12 @@ pub fn paper(
     if style == GridStyle::None {
         return img;
     }
-    let (minor_w, major_w) = match style {
-        GridStyle::Dots => ((0.25 * px_per_mm).max(1.2), (0.45 * px_per_mm).max(1.8)),
-        _ => ((0.1 * px_per_mm).max(0.6), (0.2 * px_per_mm).max(1.0)),
-    };
-    let minor_x = line_profile(w, px_per_mm, minor_w, 1, 0);
-    let minor_y = line_profile(h, px_per_mm, minor_w, 1, 0);
-    let major_x = line_profile(w, px_per_mm * 5.0, major_w, 1, 0);
-    let major_y = line_profile(h, px_per_mm * 5.0, major_w, 1, 0);
+    let (minor_wx, major_wx) = mark_widths(style, px_per_mm_x);
+    let (minor_wy, major_wy) = mark_widths(style, px_per_mm_y);
+    let minor_x = line_profile(w, px_per_mm_x, minor_wx, 1, 0);
+    let minor_y = line_profile(h, px_per_mm_y, minor_wy, 1, 0);
+    let major_x = line_profile(w, px_per_mm_x * 5.0, major_wx, 1, 0);
+    let major_y = line_profile(h, px_per_mm_y * 5.0, major_wy, 1, 0);
     let paper_f = palette.paper.map(|v| v as f32);
     img.par_chunks_mut(w * 3).enumerate().for_each(|(y, row)| {
         for (x, px) in row.chunks_exact_mut(3).enumerate() {
@@ -95,6 +105,10 @@ pub fn paper(
                     0.0,
                     (0.7 * minor_x[x] * minor_y[y]).max(major_x[x] * major_y[y]),
                 ),
+                // Dots at the 5 mm intersections only.
+                GridStyle::Dots5 => (0.0, major_x[x] * major_y[y]),
+                // A coarse grid: 5 mm lines only.
+                GridStyle::Major => (0.0, major_x[x].max(major_y[y])),
                 _ => (minor_x[x].max(minor_y[y]), major_x[x].max(major_y[y])),
             };
             if a_minor == 0.0 && a_major == 0.0 {
@@ -120,7 +134,13 @@ mod tests {
     #[test]
     fn major_lines_every_five_millimetres() {
         let ppmm = 8.0;
-        let img = paper(200, 100, ppmm, GridColor::Red.palette(), GridStyle::Lines);
+        let img = paper(
+            200,
+            100,
+            (ppmm, ppmm),
+            GridColor::Red.palette(),
+            GridStyle::Lines,
+        );
         // Column 40 = 5 mm: a major line (full red); column 44 is between lines.
         let p = img.get_pixel(40, 50).0;
         assert_eq!(p, GridColor::Red.palette().major);
@@ -128,7 +148,59 @@ mod tests {
         // Column 8 = 1 mm: a minor line, lighter than major.
         let m = img.get_pixel(8, 52).0;
         assert!(m[1] > p[1] && m[1] < 255, "{m:?}");
-        let none = paper(50, 50, ppmm, GridColor::Red.palette(), GridStyle::None);
+        let none = paper(
+            50,
+            50,
+            (ppmm, ppmm),
+            GridColor::Red.palette(),
+            GridStyle::None,
+        );
         assert!(none.pixels().all(|p| p.0 == [255, 255, 255]));
+    }
+
+    /// True when some image row or column is inked over at least `frac` of its length.
+    fn has_long_line(img: &RgbImage, frac: f64) -> bool {
+        let (w, h) = img.dimensions();
+        let inked = |x: u32, y: u32| img.get_pixel(x, y).0 != [255, 255, 255];
+        let rows =
+            (0..h).any(|y| (0..w).filter(|&x| inked(x, y)).count() as f64 >= frac * w as f64);
+        let cols =
+            (0..w).any(|x| (0..h).filter(|&y| inked(x, y)).count() as f64 >= frac * h as f64);
+        rows || cols
+    }
+
+    #[test]
+    fn dotted_grids_have_no_continuous_lines() {
+        let pal = GridColor::Black.palette();
+        for style in [GridStyle::Dots, GridStyle::Dots5] {
+            let img = paper(240, 160, (8.0, 8.0), pal, style);
+            assert!(!has_long_line(&img, 0.6), "{style:?}");
+            // A dot at the 5 mm intersection (40, 40), paper between.
+            assert_ne!(img.get_pixel(40, 40).0, [255, 255, 255]);
+            assert_eq!(img.get_pixel(44, 40).0, [255, 255, 255]);
+        }
+        // 1 mm dots only in `Dots`.
+        let d1 = paper(240, 160, (8.0, 8.0), pal, GridStyle::Dots);
+        let d5 = paper(240, 160, (8.0, 8.0), pal, GridStyle::Dots5);
+        assert_ne!(d1.get_pixel(8, 8).0, [255, 255, 255]);
+        assert_eq!(d5.get_pixel(8, 8).0, [255, 255, 255]);
+        // Lines and coarse lines are continuous; coarse ones only every 5 mm.
+        assert!(has_long_line(
+            &paper(240, 160, (8.0, 8.0), pal, GridStyle::Lines),
+            0.99
+        ));
+        let coarse = paper(240, 160, (8.0, 8.0), pal, GridStyle::Major);
+        assert!(has_long_line(&coarse, 0.99));
+        assert_eq!(coarse.get_pixel(8, 12).0, [255, 255, 255]);
+    }
+
+    #[test]
+    fn uneven_scale_spaces_lines_per_axis() {
+        let pal = GridColor::Black.palette();
+        let img = paper(200, 200, (8.0, 6.0), pal, GridStyle::Major);
+        // Vertical major lines every 40 px, horizontal ones every 30 px.
+        assert_eq!(img.get_pixel(40, 13).0, pal.major);
+        assert_eq!(img.get_pixel(13, 30).0, pal.major);
+        assert_eq!(img.get_pixel(13, 40).0, [255, 255, 255]);
     }
 }

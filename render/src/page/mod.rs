@@ -30,22 +30,27 @@
 //! bottom, the rhythm strip last). Calibration pulses, separators and text are
 //! ink but not labelled.
 
+pub mod clutter;
 pub mod distort;
 pub mod grid;
 pub mod layout;
+pub mod marks;
 pub mod raster;
+pub mod style;
 pub mod text;
 
-use crate::truth::{round2, LeadTruth, PageTruth, Quad};
+use crate::truth::{round2, ClutterTruth, LeadTruth, PageTruth, Quad};
+use ab_glyph::PxScale;
+pub use clutter::Clutter;
 use distort::{BwMode, Distortions, Homography};
 use ecgdig_core::error::{Error, ErrorClass};
 use ecgdig_core::leads::Lead;
 use ecgdig_core::record::Record;
 use image::{GrayImage, RgbImage};
-use layout::Panel;
 use raster::Canvas;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use style::{GridRgb, LabelFont, LabelPosition, LeadOrder, PulsePosition};
 
 /// Mask label of a rhythm strip.
 pub const RHYTHM_LABEL: u8 = 13;
@@ -67,16 +72,24 @@ pub enum Layout {
     /// 12 rows of 10 s.
     #[serde(rename = "12x1")]
     TwelveByOne,
+    /// The six limb leads, one row each (a partial page).
+    #[serde(rename = "6x1")]
+    SixByOneLimb,
+    /// The six chest leads, 3 rows x 2 columns (a partial page).
+    #[serde(rename = "3x2")]
+    ThreeByTwoChest,
 }
 
 impl Layout {
-    /// Parses `3x4r`, `3x4`, `6x2`, `12x1`.
+    /// Parses `3x4r`, `3x4`, `6x2`, `12x1`, `6x1`, `3x2`.
     pub fn from_name(s: &str) -> Option<Layout> {
         match s.trim().to_ascii_lowercase().as_str() {
             "3x4r" | "3x4+r" | "3x4+1" => Some(Layout::ThreeByFourRhythm),
             "3x4" => Some(Layout::ThreeByFour),
             "6x2" => Some(Layout::SixByTwo),
             "12x1" => Some(Layout::TwelveByOne),
+            "6x1" => Some(Layout::SixByOneLimb),
+            "3x2" => Some(Layout::ThreeByTwoChest),
             _ => None,
         }
     }
@@ -86,6 +99,8 @@ impl Layout {
             Layout::ThreeByFour => "3x4",
             Layout::SixByTwo => "6x2",
             Layout::TwelveByOne => "12x1",
+            Layout::SixByOneLimb => "6x1",
+            Layout::ThreeByTwoChest => "3x2",
         }
     }
 }
@@ -129,10 +144,17 @@ impl GridColor {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GridStyle {
+    /// 1 mm minor and 5 mm major lines.
     #[default]
     Lines,
+    /// Dots at every 1 mm intersection, larger ones every 5 mm.
     Dots,
+    /// No grid.
     None,
+    /// Dots at the 5 mm intersections only.
+    Dots5,
+    /// A coarse grid: 5 mm lines only.
+    Major,
 }
 
 impl GridStyle {
@@ -141,6 +163,8 @@ impl GridStyle {
             "lines" => Some(GridStyle::Lines),
             "dots" => Some(GridStyle::Dots),
             "none" => Some(GridStyle::None),
+            "dots5" => Some(GridStyle::Dots5),
+            "major" | "coarse" => Some(GridStyle::Major),
             _ => None,
         }
     }
@@ -178,6 +202,31 @@ pub struct PageSpec {
     pub speed_gain_note: bool,
     /// Header text printed at the top; `\n` separates lines.
     pub header: Option<String>,
+    /// Rhythm strips below the grid, any number and lead (`None`: the
+    /// layout's own, `rhythm_lead` for 3x4r and none otherwise).
+    pub rhythm_leads: Option<Vec<Lead>>,
+    /// Limb lead order (Cabrera prints -aVR).
+    pub lead_order: LeadOrder,
+    /// Where each row's calibration pulse goes (with `calibration_pulse`).
+    pub pulse_position: PulsePosition,
+    /// Calibration pulse length, seconds.
+    pub pulse_width_s: f64,
+    /// Printer scale along x and y: the whole page (grid, traces, text) is
+    /// stretched by these factors, so one grid millimetre is `scale` mm.
+    pub scale_x: f64,
+    pub scale_y: f64,
+    /// Where the traces' time origin sits, mm from the left edge.
+    pub trace_x0_mm: f64,
+    pub label_font: LabelFont,
+    /// Lead label em size, mm.
+    pub label_size_mm: f32,
+    /// Lead labels in upper case (`AVR`).
+    pub label_upper: bool,
+    pub label_position: LabelPosition,
+    /// Explicit grid colours (overrides `grid_color`).
+    pub grid_rgb: Option<GridRgb>,
+    /// Handwritten-style scribbles and notes.
+    pub clutter: Option<Clutter>,
 }
 
 impl Default for PageSpec {
@@ -201,20 +250,41 @@ impl Default for PageSpec {
             lead_labels: true,
             speed_gain_note: true,
             header: None,
+            rhythm_leads: None,
+            lead_order: LeadOrder::Standard,
+            pulse_position: PulsePosition::Start,
+            pulse_width_s: 0.2,
+            scale_x: 1.0,
+            scale_y: 1.0,
+            trace_x0_mm: layout::TRACE_X0_MM,
+            label_font: LabelFont::Sans,
+            label_size_mm: 4.2,
+            label_upper: false,
+            label_position: LabelPosition::Below,
+            grid_rgb: None,
+            clutter: None,
         }
     }
 }
 
 impl PageSpec {
+    /// Pixels per physical millimetre (`dpi / 25.4`).
     pub fn px_per_mm(&self) -> f64 {
         self.dpi as f64 / 25.4
     }
+    /// Pixels per grid millimetre along x (the printer's x scale included).
+    pub fn px_per_mm_x(&self) -> f64 {
+        self.px_per_mm() * self.scale_x
+    }
+    /// Pixels per grid millimetre along y (the printer's y scale included).
+    pub fn px_per_mm_y(&self) -> f64 {
+        self.px_per_mm() * self.scale_y
+    }
     /// Image size in pixels.
     pub fn size_px(&self) -> (u32, u32) {
-        let p = self.px_per_mm();
         (
-            (self.width_mm as f64 * p).round() as u32,
-            (self.height_mm as f64 * p).round() as u32,
+            (self.width_mm as f64 * self.px_per_mm_x()).round() as u32,
+            (self.height_mm as f64 * self.px_per_mm_y()).round() as u32,
         )
     }
     fn validate(&self) -> Result<(), Error> {
@@ -227,6 +297,22 @@ impl PageSpec {
             && self.page_seconds > 0.0)
         {
             return bad("paper speed, gain and page seconds must be positive".into());
+        }
+        if !((0.5..=2.0).contains(&self.scale_x) && (0.5..=2.0).contains(&self.scale_y)) {
+            return bad(format!(
+                "printer scale {}x{} is outside 0.5..2",
+                self.scale_x, self.scale_y
+            ));
+        }
+        if !(0.02..=1.0).contains(&self.pulse_width_s) {
+            return bad(format!(
+                "pulse width {} s is outside 0.02..1",
+                self.pulse_width_s
+            ));
+        }
+        if !(0.5..=20.0).contains(&self.label_size_mm) || !(0.0..=100.0).contains(&self.trace_x0_mm)
+        {
+            return bad("label size or trace start out of range".into());
         }
         if !(self.width_mm >= 50.0
             && self.height_mm >= 50.0
@@ -275,38 +361,72 @@ pub fn render_page(
         )));
     }
     let ppmm = spec.px_per_mm();
+    let (ppx, ppy) = (spec.px_per_mm_x(), spec.px_per_mm_y());
     let (w, h) = spec.size_px();
     let bw = distortions.bw.is_some();
-    let palette = if bw {
+    let palette = match spec.grid_rgb {
+        Some(g) => grid::Palette {
+            paper: [255, 255, 255],
+            minor: g.minor,
+            major: g.major,
+        },
         // A black-and-white printer prints the grid grey.
-        GridColor::Grey.palette()
-    } else {
-        spec.grid_color.palette()
+        None if bw => GridColor::Grey.palette(),
+        None => spec.grid_color.palette(),
     };
-    let mut image = grid::paper(w, h, ppmm, palette, spec.grid_style);
+    let mut image = grid::paper(w, h, (ppx, ppy), palette, spec.grid_style);
     let mut canvas = Canvas::new(w as usize, h as usize);
     let width_px = spec.trace_width_mm as f64 * ppmm;
     let half = width_px / 2.0;
-    let mv = spec.gain_mm_per_mv as f64 * ppmm;
-    let px_per_sample = spec.paper_speed_mm_per_s as f64 * ppmm / fs;
+    let mv = spec.gain_mm_per_mv as f64 * ppy;
+    let px_per_sample = spec.paper_speed_mm_per_s as f64 * ppx / fs;
+    let pulse_scale = marks::PulseScale {
+        px_per_sample,
+        fs,
+        px_per_mv: mv,
+        pen_px: width_px,
+    };
+    let pulses_at = spec.calibration_pulse.then_some(spec.pulse_position);
 
     let panels = layout::panels(spec, fs, record.n_samples);
-    let font_px = 4.2 * ppmm as f32;
-    let mut truths: Vec<(LeadTruth, Vec<(f64, f64)>)> = Vec::new();
-    let mut rows_seen: Vec<f64> = Vec::new();
+    let label_style = marks::LabelStyle {
+        font: spec.label_font,
+        scale: PxScale {
+            x: (spec.label_size_mm * ppx as f32).max(1.0),
+            y: (spec.label_size_mm * ppy as f32).max(1.0),
+        },
+        upper: spec.label_upper,
+        position: spec.label_position,
+        px_per_mm: (ppx, ppy),
+    };
+    let mut truths: Vec<marks::DrawnPanel> = Vec::new();
+    let mut rows_seen: Vec<usize> = Vec::new();
     for p in &panels {
         let Some(samples) = record.lead(p.lead) else {
             continue;
         };
-        if !rows_seen.contains(&p.baseline_px) {
-            rows_seen.push(p.baseline_px);
-            if spec.calibration_pulse {
-                calibration_pulse(&mut canvas, p, (px_per_sample, fs), mv, width_px);
+        let mut pulse_boxes = Vec::new();
+        let mut left_limit = p.x_start_px;
+        if !rows_seen.contains(&p.row) {
+            rows_seen.push(p.row);
+            if pulses_at.is_some_and(|at| at.at_start()) {
+                let x0 = marks::start_pulse_x0(p.page_x0_px, spec.pulse_width_s, &pulse_scale);
+                let b = marks::pulse(
+                    &mut canvas,
+                    x0,
+                    p.baseline_px,
+                    spec.pulse_width_s,
+                    &pulse_scale,
+                );
+                pulse_boxes.push(Quad::from_box(b));
+                left_limit = x0;
             }
         }
+        let sign = if p.inverted { -1.0 } else { 1.0 };
         let pts: Vec<(f64, f64)> = (p.start_sample..p.end_sample)
             .map(|s| {
                 let v = samples.get(s).copied().unwrap_or(f32::NAN) as f64;
+                let v = if p.inverted { -v } else { v };
                 let x = p.page_x0_px + (s - spec.start_sample) as f64 * px_per_sample;
                 (x, p.baseline_px - v * mv)
             })
@@ -321,21 +441,19 @@ pub fn render_page(
             let x = p.x_start_px;
             canvas.polyline(
                 &[
-                    (x, p.baseline_px - 3.0 * ppmm),
-                    (x, p.baseline_px + 3.0 * ppmm),
+                    (x, p.baseline_px - 3.0 * ppy),
+                    (x, p.baseline_px + 3.0 * ppy),
                 ],
                 2.0 * width_px,
                 0,
             );
         }
-        let text_box = if spec.lead_labels {
-            let tx = p.x_start_px + 0.5 * ppmm;
-            let ty = p.baseline_px + 3.5 * ppmm;
-            text::draw_text(&mut canvas, p.lead.name(), tx as f32, ty as f32, font_px)
-                .map(|(x0, y0, x1, y1)| (x0 as f64, y0 as f64, x1 as f64, y1 as f64))
-        } else {
-            None
-        };
+        let printed = spec
+            .lead_labels
+            .then(|| marks::label_text(p.lead, p.inverted, spec.label_upper));
+        let text_box = printed
+            .as_deref()
+            .and_then(|t| marks::label(&mut canvas, t, p, left_limit, &label_style));
         let finite: Vec<&(f64, f64)> = pts.iter().filter(|q| q.1.is_finite()).collect();
         let (ymin, ymax) = finite
             .iter()
@@ -355,36 +473,49 @@ pub fn render_page(
             text_bounding_box: text_box.map(Quad::from_box),
             plotted_pixels: Vec::new(),
             rhythm: p.rhythm,
+            printed_name: printed,
+            sign: sign as i8,
+            row: Some(p.row),
+            column: Some(p.column),
+            pulse_bounding_boxes: pulse_boxes,
         };
-        truths.push((lt, pts));
+        truths.push((lt, pts, p.baseline_px));
     }
-    let footer_y = (spec.height_mm as f64 - 10.0) * ppmm;
+    if pulses_at.is_some_and(|at| at.at_end()) {
+        marks::end_pulses(&mut canvas, &mut truths, spec, &pulse_scale);
+    }
+    let font_px = 4.2 * ppy as f32;
+    let note_scale = PxScale {
+        x: (4.2 * ppx as f32).max(1.0),
+        y: font_px.max(1.0),
+    };
+    let note = |canvas: &mut Canvas, t: &str, x: f64, y: f64| {
+        text::draw_text_with(canvas, t, (x as f32, y as f32), note_scale, LabelFont::Sans);
+    };
+    let footer_y = (spec.height_mm as f64 - 10.0) * ppy;
     if spec.speed_gain_note {
         let speed = format!("{}mm/s", spec.paper_speed_mm_per_s);
         let gain = format!("{}mm/mV", spec.gain_mm_per_mv);
-        text::draw_text(
-            &mut canvas,
-            &speed,
-            (40.0 * ppmm) as f32,
-            footer_y as f32,
-            font_px,
-        );
-        text::draw_text(
-            &mut canvas,
-            &gain,
-            (80.0 * ppmm) as f32,
-            footer_y as f32,
-            font_px,
-        );
+        note(&mut canvas, &speed, 40.0 * ppx, footer_y);
+        note(&mut canvas, &gain, 80.0 * ppx, footer_y);
     }
     if let Some(hdr) = spec.header.as_deref() {
         let lines: Vec<&str> = hdr.split('\n').flat_map(|l| l.split("\\n")).collect();
         for (i, line) in lines.iter().enumerate() {
-            let y = (6.0 + 5.5 * i as f64) * ppmm;
-            text::draw_text(&mut canvas, line, (10.0 * ppmm) as f32, y as f32, font_px);
+            let y = (6.0 + 5.5 * i as f64) * ppy;
+            note(&mut canvas, line, 10.0 * ppx, y);
         }
     }
     composite(&mut image, &canvas, spec.trace_color);
+    let clutter_marks = match &spec.clutter {
+        Some(c) => {
+            let mut pen = Canvas::new(w as usize, h as usize);
+            let m = clutter::draw(&mut pen, c, (ppx, ppy), seed);
+            composite(&mut image, &pen, c.pen_color);
+            m
+        }
+        None => Vec::new(),
+    };
     let mut lead_mask =
         GrayImage::from_raw(w, h, canvas.label).unwrap_or_else(|| GrayImage::new(w, h));
 
@@ -435,7 +566,7 @@ pub fn render_page(
 
     let leads: Vec<LeadTruth> = truths
         .into_par_iter()
-        .map(|(mut lt, pts)| {
+        .map(|(mut lt, pts, _)| {
             lt.plotted_pixels = pts
                 .iter()
                 .filter(|q| q.1.is_finite())
@@ -446,17 +577,21 @@ pub fn render_page(
                 .collect();
             lt.lead_bounding_box = lt.lead_bounding_box.mapped(&hom);
             lt.text_bounding_box = lt.text_bounding_box.map(|q| q.mapped(&hom));
+            for q in &mut lt.pulse_bounding_boxes {
+                *q = q.mapped(&hom);
+            }
             lt
         })
         .collect();
     let rotation = distortions.rotation_degrees.unwrap_or(0.0);
+    let rhythm = spec.rhythm_strips();
     let truth = PageTruth {
         sampling_frequency: record.fs,
         width: w,
         height: h,
         resolution: spec.dpi,
-        x_grid: round2(5.0 * ppmm),
-        y_grid: round2(5.0 * ppmm),
+        x_grid: round2(5.0 * ppx),
+        y_grid: round2(5.0 * ppy),
         rotate: rotation.abs(),
         layout: spec.layout,
         px_per_mm: ppmm,
@@ -474,13 +609,37 @@ pub fn render_page(
         grid_style: spec.grid_style,
         printed_text: spec.header.is_some(),
         number_of_columns_in_image: spec.layout.columns(),
-        full_mode_lead: if spec.layout == Layout::ThreeByFourRhythm {
-            spec.rhythm_lead.name().to_string()
-        } else {
-            "None".to_string()
-        },
+        full_mode_lead: rhythm
+            .first()
+            .map_or_else(|| "None".to_string(), |l| l.name().to_string()),
         trace_width_px: width_px,
         homography: hom.m,
+        px_per_mm_x: ppx,
+        px_per_mm_y: ppy,
+        px_per_s: spec.paper_speed_mm_per_s as f64 * ppx,
+        px_per_mv: mv,
+        scale_x: spec.scale_x,
+        scale_y: spec.scale_y,
+        physical_speed_mm_per_s: spec.paper_speed_mm_per_s as f64 * spec.scale_x,
+        physical_gain_mm_per_mv: spec.gain_mm_per_mv as f64 * spec.scale_y,
+        page_seconds: spec.page_seconds,
+        pulse_position: pulses_at,
+        pulse_width_s: spec.pulse_width_s,
+        lead_order: spec.lead_order,
+        rhythm_leads: rhythm,
+        label_font: spec.label_font,
+        label_size_mm: spec.label_size_mm,
+        label_upper: spec.label_upper,
+        label_position: spec.label_position,
+        grid_rgb: spec.grid_rgb,
+        clutter: clutter_marks
+            .into_iter()
+            .map(|m| ClutterTruth {
+                kind: m.kind.to_string(),
+                text: m.text,
+                bounding_box: Quad::from_box(m.bbox).mapped(&hom),
+            })
+            .collect(),
         leads,
     };
     Ok(RenderedPage {
@@ -489,31 +648,6 @@ pub fn render_page(
         lead_mask,
         jpeg,
     })
-}
-
-/// The 1 mV x 0.2 s pulse left of a row's first trace (x 10..15 mm), drawn
-/// as ecg-image-kit draws it: a polyline through samples of the record's
-/// rate valued `0, 0, 1, ..., 1, 0, 0` from 0.2 s before the signal starts
-/// (so it rises between its second and third samples, 1.5 steps into the
-/// pulse, and falls 1.5 steps after the signal's start), with a pen half
-/// as wide again as the trace's.
-fn calibration_pulse(
-    canvas: &mut Canvas,
-    p: &Panel,
-    (px_per_sample, fs): (f64, f64),
-    mv: f64,
-    width_px: f64,
-) {
-    let b = p.baseline_px;
-    let x0 = p.page_x0_px - 0.2 * fs * px_per_sample;
-    let n = (0.2 * fs).round() as usize + 4;
-    let pts: Vec<(f64, f64)> = (0..n)
-        .map(|k| {
-            let up = k >= 2 && k + 2 < n;
-            (x0 + k as f64 * px_per_sample, if up { b - mv } else { b })
-        })
-        .collect();
-    canvas.polyline(&pts, 1.5 * width_px, 0);
 }
 
 /// Blends ink of one colour over the page.

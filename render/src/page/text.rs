@@ -1,21 +1,30 @@
-//! Text drawing with the DejaVu Sans font shipped in the `dejavu` crate.
+//! Text drawing with the DejaVu fonts shipped in the `dejavu` crate.
 //!
-//! Input: a string, a top-left position and an em size in pixels. Output:
-//! glyph coverage added to a [`Canvas`] and the ink bounding box
-//! `(x0, y0, x1, y1)` in pixels.
+//! Input: a string, a top-left position, an em size in pixels (optionally
+//! different along x and y, for a printer that scales the page unevenly) and
+//! a [`LabelFont`]. Output: glyph coverage added to a [`Canvas`] and the ink
+//! bounding box `(x0, y0, x1, y1)` in pixels.
 
 use super::raster::Canvas;
+use super::style::LabelFont;
 use ab_glyph::{point, Font, FontRef, PxScale, ScaleFont};
 use std::sync::OnceLock;
 
-fn font() -> Option<&'static FontRef<'static>> {
-    static FONT: OnceLock<Option<FontRef<'static>>> = OnceLock::new();
-    FONT.get_or_init(|| FontRef::try_from_slice(dejavu::sans::regular()).ok())
+fn font(which: LabelFont) -> Option<&'static FontRef<'static>> {
+    static FONTS: OnceLock<Vec<Option<FontRef<'static>>>> = OnceLock::new();
+    FONTS
+        .get_or_init(|| {
+            LabelFont::ALL
+                .iter()
+                .map(|f| FontRef::try_from_slice(f.bytes()).ok())
+                .collect()
+        })
+        .get(which.index())?
         .as_ref()
 }
 
-/// Draws `text` with its top-left corner at `(x, y)`. Returns the ink box, if
-/// anything was drawn.
+/// Draws `text` in DejaVu Sans with its top-left corner at `(x, y)`. Returns
+/// the ink box, if anything was drawn.
 pub fn draw_text(
     canvas: &mut Canvas,
     text: &str,
@@ -23,8 +32,45 @@ pub fn draw_text(
     y: f32,
     size_px: f32,
 ) -> Option<(f32, f32, f32, f32)> {
-    let font = font()?;
-    let scale = PxScale::from(size_px.max(1.0));
+    draw_text_with(
+        canvas,
+        text,
+        (x, y),
+        PxScale::from(size_px.max(1.0)),
+        LabelFont::Sans,
+    )
+}
+
+/// The advance width of `text` in pixels (pen travel, kerning included).
+pub fn text_width(text: &str, scale: PxScale, which: LabelFont) -> f32 {
+    let Some(font) = font(which) else {
+        return 0.0;
+    };
+    let scaled = font.as_scaled(scale);
+    let mut pen = 0.0;
+    let mut prev = None;
+    for ch in text.chars() {
+        let gid = font.glyph_id(ch);
+        if let Some(p) = prev {
+            pen += scaled.kern(p, gid);
+        }
+        prev = Some(gid);
+        pen += scaled.h_advance(gid);
+    }
+    pen
+}
+
+/// Draws `text` in `which` font at `scale` with its top-left corner at
+/// `(x, y)` (the top of the font's ascent). Returns the ink box, if anything
+/// was drawn.
+pub fn draw_text_with(
+    canvas: &mut Canvas,
+    text: &str,
+    (x, y): (f32, f32),
+    scale: PxScale,
+    which: LabelFont,
+) -> Option<(f32, f32, f32, f32)> {
+    let font = font(which)?;
     let scaled = font.as_scaled(scale);
     let baseline = y + scaled.ascent();
     let mut pen = x;

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# How the pipeline reads printouts of every convention: renders 40 pages with
+# `--preset variety` (fixed seeds) from the 32 records of ../shared/data/records
+# that no dev page uses, plus 8 synthetic records; digitizes them with the
+# release binary and scores with `ecgdig eval`. Prints the uncapped and capped
+# mean SNR, the share of leads under 5 dB and, from the pipeline's JSON, how
+# many panels carry the truth's lead name at the same place.
+#   scripts/variety-bench.sh [out-folder]      (default out/variety-bench)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SHARED=${ECGDIG_SHARED:-../shared}
+OUT=${1:-out/variety-bench}
+cargo build --release -q -p ecgdig
+BIN=${BIN:-target/release/ecgdig}
+RECS="A1980 A1981 A1982 A1983 A1984 A1985 A1986 A1987 A1988 A1989 E00666 E07510
+E07511 E07512 E07513 E07514 E07515 E07516 E07517 E07518 E07519 JS00666 JS20010
+JS20011 JS20012 JS20013 JS20014 JS20015 JS20016 JS20017 JS20018 JS20019"
+rm -rf "$OUT"
+mkdir -p "$OUT/pages" "$OUT/masks" "$OUT/pred"
+n=0
+for r in $RECS; do
+  n=$((n + 1))
+  hea="$SHARED/data/records/$r.hea"
+  [ -f "$hea" ] || { echo "missing $hea" >&2; exit 1; }
+  "$BIN" render --record "$hea" --preset variety --seed $((9100 + n)) -o "$OUT/pages" >/dev/null 2>>"$OUT/render.log"
+done
+"$BIN" render --synthetic --records 8 --name varsyn --preset variety --seed 9200 \
+  -o "$OUT/pages" >/dev/null 2>>"$OUT/render.log"
+# the renderer's truth masks sit beside the pages; keep them out of the set
+mv "$OUT"/pages/*_mask.png "$OUT/masks/"
+pages=$(ls "$OUT/pages" | grep -ciE '\.(png|jpe?g)$')
+"$BIN" digitize "$OUT/pages" -o "$OUT/pred" --format csv,json 2>"$OUT/digitize.log" || true
+line=$("$BIN" eval --truth "$OUT/pages" --pred "$OUT/pred" --json "$OUT/eval.json" | tail -1)
+echo "pages: $pages"
+echo "eval: $line"
+python3 - "$OUT" <<'EOF'
+import json, os, sys
+out = sys.argv[1]
+ev = json.load(open(os.path.join(out, "eval.json")))
+snrs = [l["snr_db"] for im in ev["per_image"] for l in im["leads"].values() if l["snr_db"] is not None]
+under = sum(1 for v in snrs if v < 5.0)
+print(f"uncapped mean: {ev['mean_snr_db_uncapped']:.2f} dB")
+print(f"capped mean:   {ev['mean_snr_db_capped']:.2f} dB")
+print(f"leads under 5 dB: {under}/{len(snrs)} = {under / max(len(snrs), 1):.1%}")
+
+# Lead naming: a truth panel counts as named right when, of the pipeline's
+# panels whose box holds the truth panel's box centre, the one with the
+# nearest centre names the same lead (a -aVR panel named aVR is right).
+def centre(q):
+    ys = [q[k][0] for k in "0123"]; xs = [q[k][1] for k in "0123"]
+    return sum(xs) / 4, sum(ys) / 4
+
+def pred_panels(p):
+    try:
+        d = json.load(open(p))
+    except (OSError, ValueError):
+        return []
+    found = []
+    def walk(v):
+        if isinstance(v, dict):
+            lead = v.get("lead") or v.get("lead_name")
+            box = v.get("bbox") or v.get("box") or v.get("bounding_box")
+            if isinstance(lead, str) and box is not None:
+                found.append((lead, box))
+            for x in v.values():
+                walk(x)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+    walk(d)
+    return found
+
+def box_xyxy(box):
+    if isinstance(box, dict):
+        x0, y0 = box.get("x0", box.get("x")), box.get("y0", box.get("y"))
+        x1 = box.get("x1", (x0 or 0) + box.get("w", box.get("width", 0)))
+        y1 = box.get("y1", (y0 or 0) + box.get("h", box.get("height", 0)))
+    elif isinstance(box, list) and len(box) == 4 and all(isinstance(v, (int, float)) for v in box):
+        x0, y0, x1, y1 = box
+    else:
+        return None
+    return None if None in (x0, y0, x1, y1) else (x0, y0, x1, y1)
+
+def inside(box, x, y):
+    b = box_xyxy(box)
+    return b is not None and b[0] <= x <= b[2] and b[1] <= y <= b[3]
+
+def dist(box, x, y):
+    b = box_xyxy(box)
+    return ((b[0] + b[2]) / 2 - x) ** 2 + ((b[1] + b[3]) / 2 - y) ** 2
+
+total = right = 0
+pages_with_panels = 0
+for f in sorted(os.listdir(os.path.join(out, "pages"))):
+    if not f.endswith(".json"):
+        continue
+    truth = json.load(open(os.path.join(out, "pages", f)))
+    pred = pred_panels(os.path.join(out, "pred", f))
+    pages_with_panels += bool(pred)
+    for ld in truth["leads"]:
+        total += 1
+        x, y = centre(ld["lead_bounding_box"])
+        got = sorted((dist(box, x, y), lead) for lead, box in pred if inside(box, x, y))
+        right += bool(got) and got[0][1].lstrip("-") == ld["lead_name"]
+print(f"lead names at the truth position: {right}/{total} = {right / max(total, 1):.1%}"
+      f" (pipeline JSON with panels on {pages_with_panels} pages)")
+EOF
