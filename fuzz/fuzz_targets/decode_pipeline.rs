@@ -5,7 +5,7 @@
 #![no_main]
 use ecgdig_core::prelude::*;
 use ecgdig_stages::input::{DecodeLimits, Document};
-use ecgdig_stages::load::{decode, LoadImageConfig};
+use ecgdig_stages::input::load::{decode, LoadImageConfig};
 use libfuzzer_sys::fuzz_target;
 use std::sync::{Arc, OnceLock};
 
