@@ -61,18 +61,25 @@ pub fn fresh_binary() -> Option<PathBuf> {
 /// Runs `cmd` (stdin closed, output captured), killing it after `limit`;
 /// panics with what it printed if it did not finish in time.
 pub fn output_within(cmd: &mut Command, limit: Duration) -> Output {
+    wait_within(cmd.stdout(Stdio::piped()), limit)
+}
+
+/// [`output_within`] with stdout left as the caller set it (captured only
+/// when piped).
+pub fn wait_within(cmd: &mut Command, limit: Duration) -> Output {
     let mut child = cmd
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("start the command");
     // drain the pipes on threads so a chatty child cannot block on them
-    let mut out = child.stdout.take().expect("stdout piped");
+    let out = child.stdout.take();
     let mut err = child.stderr.take().expect("stderr piped");
     let t_out = std::thread::spawn(move || {
         let mut b = Vec::new();
-        let _ = std::io::Read::read_to_end(&mut out, &mut b);
+        if let Some(mut out) = out {
+            let _ = std::io::Read::read_to_end(&mut out, &mut b);
+        }
         b
     });
     let t_err = std::thread::spawn(move || {
