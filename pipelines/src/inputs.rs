@@ -15,6 +15,9 @@ use std::path::{Path, PathBuf};
 /// File extensions picked up when a folder is given (case-insensitive).
 pub const IMAGE_EXTENSIONS: [&str; 8] = ["png", "jpg", "jpeg", "bmp", "tif", "tiff", "pdf", "jfif"];
 
+/// Largest list file read (`--list`), bytes.
+pub const MAX_LIST_BYTES: u64 = 64 << 20;
+
 /// Deepest folder level searched below a folder given.
 pub const MAX_DEPTH: usize = 64;
 
@@ -45,8 +48,16 @@ pub struct Collected {
 /// Reads a list file: one path per line; blank lines and lines starting
 /// with `#` are skipped; relative paths are relative to the list file's folder.
 pub fn read_list(list: &Path) -> std::result::Result<Vec<PathBuf>, String> {
-    let text = std::fs::read_to_string(list)
-        .map_err(|e| format!("cannot read list file {}: {e}", list.display()))?;
+    let cannot =
+        |e: &dyn std::fmt::Display| format!("cannot read list file {}: {e}", list.display());
+    let meta = std::fs::metadata(list).map_err(|e| cannot(&e))?;
+    if !meta.is_file() || meta.len() > MAX_LIST_BYTES {
+        return Err(cannot(&format!(
+            "not a regular file of at most {} MB",
+            MAX_LIST_BYTES >> 20
+        )));
+    }
+    let text = std::fs::read_to_string(list).map_err(|e| cannot(&e))?;
     let base = list.parent().unwrap_or(Path::new(""));
     Ok(text
         .lines()
@@ -412,6 +423,7 @@ mod tests {
         let v = read_list(&list).unwrap();
         assert_eq!(v, vec![dir.join("a.png"), PathBuf::from("/abs/b.jpg")]);
         assert!(read_list(&dir.join("missing.txt")).is_err());
+        assert!(read_list(&dir).is_err(), "a folder is not a list");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
