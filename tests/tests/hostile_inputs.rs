@@ -217,7 +217,7 @@ fn too_many_jobs_are_clamped_with_a_warning() {
 }
 
 #[test]
-fn an_invalid_glob_is_a_usage_error() {
+fn an_invalid_glob_or_list_file_is_a_usage_error() {
     let Some(bin) = fresh_binary() else { return };
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("page.png"), b"x").unwrap();
@@ -236,6 +236,17 @@ fn an_invalid_glob_is_a_usage_error() {
         stderr(&o)
     );
     assert!(!out.exists(), "the folder was processed");
+    // a list file that never ends
+    #[cfg(unix)]
+    {
+        let o = output_within(
+            Command::new(&bin)
+                .args(["digitize", "-q", "--list", "/dev/zero", "-o"])
+                .arg(&out),
+            Duration::from_secs(20),
+        );
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    }
 }
 
 #[test]
