@@ -21,7 +21,7 @@ for set in clean distorted bw; do
   "$BIN" digitize "$dir" -o "$OUT/$set" -j 1 ${CONFIG:+--config "$CONFIG"} "$@" 2>"$OUT/$set.log" || true
   end=$(date +%s.%N)
   pages=$(ls "$dir" | grep -ciE '\.(png|jpe?g)$')
-  line=$("$BIN" eval --truth "$dir" --pred "$OUT/$set" | tail -1)
+  line=$("$BIN" eval --missing-as-zero --truth "$dir" --pred "$OUT/$set" | tail -1)
   cap=$(sed -E 's/.*mean_snr_db_capped=([^ ]+).*/\1/' <<<"$line")
   unc=$(sed -E 's/.*mean_snr_db_uncapped=([^ ]+).*/\1/' <<<"$line")
   c24=$(sed -E 's/.*challenge2024_db=([^ ]+).*/\1/' <<<"$line")

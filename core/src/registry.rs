@@ -32,9 +32,32 @@ pub fn default_params(reg: &StageRegistration) -> toml::Table {
     match toml::Value::try_from(&cfg) {
         Ok(toml::Value::Table(mut t)) => {
             t.remove("type");
+            for (_, v) in t.iter_mut() {
+                shortest_floats(v);
+            }
             t
         }
         _ => toml::Table::new(),
+    }
+}
+
+/// Rewrites floats that are exactly an `f32` as that `f32`'s shortest
+/// decimal form: an `f32` default of 0.3 serializes through `f64` as
+/// 0.30000001192092896, which reads back as the same `f32` as 0.3 does, so
+/// `ecgdig stages` and `pipeline.resolved.toml` show `0.3`.
+pub fn shortest_floats(v: &mut toml::Value) {
+    match v {
+        toml::Value::Float(f) => {
+            let single = *f as f32;
+            if single.is_finite() && single as f64 == *f {
+                if let Ok(short) = single.to_string().parse::<f64>() {
+                    *f = short;
+                }
+            }
+        }
+        toml::Value::Table(t) => t.iter_mut().for_each(|(_, v)| shortest_floats(v)),
+        toml::Value::Array(a) => a.iter_mut().for_each(shortest_floats),
+        _ => {}
     }
 }
 
@@ -58,6 +81,18 @@ pub fn did_you_mean<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn f32_floats_print_as_written() {
+        let mut v = toml::Value::try_from(vec![0.3f32, 0.05, 7.874, 2.0]).unwrap();
+        shortest_floats(&mut v);
+        assert_eq!(v.to_string(), "[0.3, 0.05, 7.874, 2.0]");
+        let mut exact = toml::Value::Float(0.1f64);
+        shortest_floats(&mut exact);
+        assert_eq!(exact.as_float(), Some(0.1));
+        let back: f32 = toml::Value::Float(0.3).try_into().unwrap();
+        assert_eq!(back, 0.3f32);
+    }
 
     #[test]
     fn suggests_close_names_only() {

@@ -1,6 +1,8 @@
 //! Fuzzes the image-to-signals path: arbitrary bytes are decoded like an
 //! input file (single images, multi-page TIFF, PDF) and every decoded page
-//! goes through the default pipeline. Errors are fine; panics, aborts,
+//! goes through the default pipeline. The first-bytes checks a file gets
+//! before it is read in full (type sniffing, the size a PNG, JPEG or BMP
+//! header declares) run on the same bytes. Errors are fine; panics, aborts,
 //! hangs and runaway allocations are findings.
 #![no_main]
 use ecgdig_core::prelude::*;
@@ -28,6 +30,8 @@ fuzz_target!(|data: &[u8]| {
         max_pages: 3,
         ..cfg.limits()
     };
+    let _ = ecgdig_stages::input::read::check_head(data, &limits);
+    let _ = ecgdig_stages::input::read::header_size(data);
     let d = digitizer();
     let mut pages = Vec::new();
     match Document::open(data, &limits) {

@@ -12,6 +12,7 @@
 
 pub mod batch;
 pub mod configs;
+pub mod inputs;
 pub mod kaggle;
 
 use ecgdig_core::config::{self, ConfigError, ConfigSource, LoadOptions, LoadedConfig};
@@ -54,6 +55,23 @@ pub fn load_config(
     config::load(&source, &options)
 }
 
+/// Accepted output sampling rates, Hz.
+pub const FS_RANGE: std::ops::RangeInclusive<f32> = 50.0..=10_000.0;
+
+/// Checks an output sampling rate against [`FS_RANGE`] (every buffer of a
+/// page is sized from it).
+pub fn check_fs(fs: f32) -> std::result::Result<f32, String> {
+    if fs.is_finite() && FS_RANGE.contains(&fs) {
+        Ok(fs)
+    } else {
+        Err(format!(
+            "the sampling rate must be between {} and {} Hz, got {fs}",
+            FS_RANGE.start(),
+            FS_RANGE.end()
+        ))
+    }
+}
+
 /// A digitizer result for one page.
 pub struct PageResult {
     pub signals: Arc<Signals>,
@@ -85,6 +103,7 @@ impl std::error::Error for SetupError {}
 
 impl Digitizer {
     pub fn new(opts: &DigitizerOptions) -> std::result::Result<Self, SetupError> {
+        check_fs(opts.run.fs).map_err(|e| SetupError::Build(Error::stage(e)))?;
         let loaded =
             load_config(opts.config.as_deref(), &opts.overrides).map_err(SetupError::Config)?;
         let pipeline = Pipeline::build(loaded).map_err(SetupError::Build)?;
@@ -96,7 +115,25 @@ impl Digitizer {
 
     /// Runs the pipeline on one input, named `stem` for outputs.
     pub fn digitize(&self, input: InputSource, stem: &str) -> Result<PageResult> {
-        let ctx = RunContext::new(input, stem, self.options.clone());
+        self.digitize_into(input, stem, None)
+    }
+
+    /// [`Self::digitize`], with the outputs written to `out_dir` instead of
+    /// the options' output folder (`None`: the options' folder).
+    pub fn digitize_into(
+        &self,
+        input: InputSource,
+        stem: &str,
+        out_dir: Option<&Path>,
+    ) -> Result<PageResult> {
+        let options = match out_dir {
+            Some(dir) if self.options.out_dir.as_deref() != Some(dir) => Arc::new(RunOptions {
+                out_dir: Some(dir.to_path_buf()),
+                ..(*self.options).clone()
+            }),
+            _ => self.options.clone(),
+        };
+        let ctx = RunContext::new(input, stem, options);
         let out = self.pipeline.run(&ctx)?;
         let signals = out
             .signals

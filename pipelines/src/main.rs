@@ -17,7 +17,7 @@ struct Cli {
 enum Command {
     /// Digitize images (files or folders) into page CSVs.
     Digitize(commands::digitize::DigitizeArgs),
-    /// Validate a pipeline config and print its resolved form.
+    /// Validate a pipeline config (`--resolved`: also print its resolved form).
     Check(commands::check::CheckArgs),
     /// List the registered stages with their parameters and an example.
     Stages(commands::stages::StagesArgs),
@@ -35,8 +35,35 @@ enum Command {
     Kaggle(commands::kaggle::KaggleArgs),
 }
 
+/// True for a write to a closed pipe (`ecgdig stages | head`).
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// `println!` panics when standard output is a closed pipe; like other Unix
+/// tools, exit quietly instead.
+fn quiet_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if msg.starts_with("failed printing to stdout") && msg.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
+}
+
 fn main() -> ExitCode {
     ecgdig::ecgdig_stages::link();
+    quiet_on_broken_pipe();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Digitize(a) => commands::digitize::run(a),
@@ -51,6 +78,7 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)

@@ -4,6 +4,8 @@
 //! their names and parameters, so they must not change when the real stages
 //! evolve.
 
+pub mod cli;
+
 use ecgdig_core::prelude::*;
 use serde::{Deserialize, Serialize};
 

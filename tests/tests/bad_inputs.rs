@@ -10,9 +10,10 @@ use ecgdig::batch::{collect_inputs, run_batch, BatchOptions, CollectOptions, Sta
 use ecgdig::{Digitizer, DigitizerOptions};
 use ecgdig_core::prelude::*;
 use ecgdig_render::{page, synth};
+use ecgdig_tests::cli::fresh_binary;
 use std::collections::BTreeMap;
 use std::io::Cursor;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 fn crc32(data: &[u8]) -> u32 {
     let mut crc = 0xFFFF_FFFFu32;
@@ -479,58 +480,6 @@ fn bad_inputs_fail_clearly_and_the_batch_goes_on() {
         .status()
         .unwrap();
     assert_eq!(status.code(), Some(1));
-}
-
-/// Newest modification time of the sources the binary is built from.
-fn newest_source() -> Option<std::time::SystemTime> {
-    fn walk(dir: &Path, newest: &mut Option<std::time::SystemTime>) {
-        let Ok(rd) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                walk(&p, newest);
-            } else if let Ok(m) = e.metadata().and_then(|m| m.modified()) {
-                if newest.is_none_or(|n| m > n) {
-                    *newest = Some(m);
-                }
-            }
-        }
-    }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut newest = None;
-    for d in ["core/src", "stages/src", "pipelines/src", "configs"] {
-        walk(&root.join(d), &mut newest);
-    }
-    newest
-}
-
-/// `target/<profile>/ecgdig`, if it exists and is newer than every source
-/// file it is built from (otherwise it may be stale: say so and skip).
-fn fresh_binary() -> Option<PathBuf> {
-    let exe = std::env::current_exe().ok()?;
-    let profile_dir = exe.parent()?.parent()?;
-    let bin = profile_dir.join(format!("ecgdig{}", std::env::consts::EXE_SUFFIX));
-    let Ok(meta) = std::fs::metadata(&bin) else {
-        eprintln!(
-            "SKIPPED the CLI part: {} not found (cargo build -p ecgdig)",
-            bin.display()
-        );
-        return None;
-    };
-    let stale = match (meta.modified(), newest_source()) {
-        (Ok(b), Some(src)) => b < src,
-        _ => false,
-    };
-    if stale {
-        eprintln!(
-            "SKIPPED the CLI part: {} is older than the sources (cargo build -p ecgdig)",
-            bin.display()
-        );
-        return None;
-    }
-    Some(bin)
 }
 
 #[test]

@@ -225,7 +225,7 @@ pub fn apply_override(merged: &mut MergedConfig, arg: &str, diags: &mut Vec<Diag
                 "an override must look like `stage.param=value`",
                 origin,
             )
-            .help("example: --set trace.smoothing=0.5"),
+            .help("example: --set trace.jump_cost_per_mm=0.5"),
         );
         return;
     };
@@ -236,7 +236,7 @@ pub fn apply_override(merged: &mut MergedConfig, arg: &str, diags: &mut Vec<Diag
                 format!("`{}` names no parameter: use `stage.param`", lhs.trim()),
                 origin,
             )
-            .help("example: --set trace.smoothing=0.5"),
+            .help("example: --set trace.jump_cost_per_mm=0.5"),
         );
         return;
     };

@@ -20,6 +20,11 @@ pub struct TrainRow {
     pub sig_len: usize,
 }
 
+/// Highest `fs` accepted in `test.csv`, Hz.
+pub const MAX_TEST_FS: f32 = 10_000.0;
+/// Longest lead accepted in `test.csv`, seconds (a page shows 10).
+pub const MAX_TEST_SECONDS: f64 = 60.0;
+
 /// One line of `test.csv`: a lead of a test image and how many rows to submit.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TestRow {
@@ -58,14 +63,28 @@ pub fn read_test_csv(path: &Path) -> Result<Vec<TestRow>, String> {
         .iter()
         .map(|r| {
             let name: String = t.get(r, lead)?;
-            Ok(TestRow {
+            let row = TestRow {
                 id: t.get(r, id)?,
                 lead: Lead::from_name(&name).ok_or_else(|| {
                     format!("{}: line {}: `{name}` is not a lead name", t.origin, r.0)
                 })?,
                 fs: t.get(r, fs)?,
                 number_of_rows: t.get(r, rows)?,
-            })
+            };
+            // every row is allocated: refuse sizes no 10-s page can need
+            if !(row.fs.is_finite() && row.fs > 0.0 && row.fs <= MAX_TEST_FS) {
+                return Err(format!(
+                    "{}: line {}: fs {} is outside 0..={MAX_TEST_FS} Hz",
+                    t.origin, r.0, row.fs
+                ));
+            }
+            if row.number_of_rows as f64 > row.fs as f64 * MAX_TEST_SECONDS {
+                return Err(format!(
+                    "{}: line {}: number_of_rows {} is more than {MAX_TEST_SECONDS} s at {} Hz",
+                    t.origin, r.0, row.number_of_rows, row.fs
+                ));
+            }
+            Ok(row)
         })
         .collect()
 }
@@ -161,6 +180,10 @@ mod tests {
             submission_id(&rows[0].id, 12, rows[0].lead),
             "1053922973_12_aVR"
         );
+        std::fs::write(&p, "id,lead,fs,number_of_rows\n1,II,500,999999999999\n").unwrap();
+        assert!(read_test_csv(&p).unwrap_err().contains("number_of_rows"));
+        std::fs::write(&p, "id,lead,fs,number_of_rows\n1,II,inf,10\n").unwrap();
+        assert!(read_test_csv(&p).unwrap_err().contains("fs"));
         std::fs::write(&p, "id,lead,fs,number_of_rows\n1,V9,500,1\n").unwrap();
         assert!(read_test_csv(&p)
             .unwrap_err()

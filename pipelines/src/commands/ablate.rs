@@ -30,7 +30,7 @@ pub struct AblateArgs {
     #[arg(long)]
     pub data: PathBuf,
     /// Output sampling rate, Hz.
-    #[arg(long, default_value_t = 500.0)]
+    #[arg(long, default_value_t = 500.0, value_parser = super::parse_fs)]
     pub fs: f32,
     /// Output folder; each config writes into `<out>/<config-stem>/`.
     #[arg(long, default_value = "ablate-out")]

@@ -1,4 +1,5 @@
-//! `ecgdig check <config>`: validate a config without running it.
+//! `ecgdig check <config>`: validate a config without running it
+//! (`--resolved` also prints its fully resolved form).
 
 use clap::Args;
 use std::path::PathBuf;
@@ -33,14 +34,17 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
                 if !cfg.warnings.is_empty() {
                     eprintln!("{}", cfg.render_warnings());
                 }
+                let mut out = String::new();
                 if args.resolved {
-                    println!("{}", cfg.resolved_toml());
+                    out.push_str(&cfg.resolved_toml());
+                    out.push('\n');
                 }
-                println!(
-                    "ok: {name} ({} stages, hash {})",
+                out.push_str(&format!(
+                    "ok: {name} ({} stages, hash {})\n",
                     cfg.compiled.nodes.len(),
                     cfg.hash()
-                );
+                ));
+                super::print_out(&out)?;
             }
             Err(e) => {
                 failed = true;

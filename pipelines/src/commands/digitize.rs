@@ -1,12 +1,19 @@
-//! `ecgdig digitize <images, folders…> -o <dir>`: the main job.
+//! `ecgdig digitize <images, folders…> [-o <dir>]`: the main job.
 //!
 //! Exit status: 0 when every input was digitized (or skipped), 1 when some
 //! inputs failed (listed in `<out>/failures.csv`), 2 for a usage error (bad
-//! option, invalid config, output folder not writable).
+//! option, invalid config, output folder not writable), found before any
+//! input is read.
+//!
+//! [`run`] goes through named steps: [`resolve_formats`], [`start_workers`],
+//! [`build_digitizer`], [`gather_inputs`], [`run_with_progress`] and
+//! [`report_outcome`].
 
 use clap::Args;
+use ecgdig::batch::Problem;
 use ecgdig::batch::{
-    collect_inputs, read_list, reason, run_batch, BatchOptions, CollectOptions, FileOutcome, Status,
+    collect, read_list, reason, run_batch, BatchOptions, BatchReport, CollectOptions, FileOutcome,
+    Status,
 };
 use ecgdig::{Digitizer, DigitizerOptions};
 use ecgdig_core::prelude::RunOptions;
@@ -35,10 +42,12 @@ pub struct DigitizeArgs {
     pub list: Option<PathBuf>,
     /// Only take files in folders that match this glob (repeatable), e.g.
     /// `--glob '*.png'`; a pattern with `/` matches the path under the folder.
-    #[arg(long = "glob", value_name = "PATTERN")]
+    #[arg(long = "glob", value_name = "PATTERN", value_parser = parse_glob)]
     pub globs: Vec<String>,
-    /// Output folder.
-    #[arg(short, long, default_value = "out")]
+    /// Output folder. Outputs are `<DIR>/<stem>.*`; when two inputs share a
+    /// file stem, every output mirrors its input's folder instead
+    /// (`a/x.png`, `b/x.png` -> `<DIR>/a/x.csv`, `<DIR>/b/x.csv`).
+    #[arg(short, long, value_name = "DIR", default_value = "out")]
     pub output: PathBuf,
     /// Output formats, comma-separated: csv (page CSV), wfdb (.hea/.dat),
     /// json, plot (report PNG), overlay (debug overlay PNG).
@@ -47,8 +56,8 @@ pub struct DigitizeArgs {
     /// Pipeline config (default: the embedded default pipeline).
     #[arg(short, long)]
     pub config: Option<PathBuf>,
-    /// Output sampling rate, Hz.
-    #[arg(long, default_value_t = 500.0)]
+    /// Output sampling rate, Hz (50 to 10000).
+    #[arg(long, default_value_t = 500.0, value_parser = super::parse_fs)]
     pub fs: f32,
     /// `stage.param=value` overrides.
     #[arg(long = "set", value_name = "STAGE.PARAM=VALUE")]
@@ -59,7 +68,8 @@ pub struct DigitizeArgs {
     /// Skip inputs whose `<stem>.csv` already exists in the output folder.
     #[arg(long)]
     pub skip_existing: bool,
-    /// Worker threads (default: all cores).
+    /// Worker threads (default: all cores; at most twice the cores). Each
+    /// holds one page: see the README for the memory per worker.
     #[arg(short = 'j', long)]
     pub jobs: Option<usize>,
     /// Print a per-stage timing table at the end.
@@ -75,6 +85,13 @@ fn usage(msg: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// Clap parser for `--glob`: a valid pattern.
+fn parse_glob(s: &str) -> Result<String, String> {
+    glob::Pattern::new(s)
+        .map(|_| s.to_string())
+        .map_err(|e| format!("invalid glob pattern `{s}`: {e}"))
+}
+
 /// Checks that `dir` exists (creating it) and that a file can be created in it.
 fn check_writable(dir: &Path) -> Result<(), String> {
     std::fs::create_dir_all(dir)
@@ -87,7 +104,36 @@ fn check_writable(dir: &Path) -> Result<(), String> {
 }
 
 pub fn run(args: DigitizeArgs) -> anyhow::Result<ExitCode> {
-    // formats
+    let formats = match resolve_formats(&args) {
+        Ok(f) => f,
+        Err(e) => return Ok(usage(e)),
+    };
+    if let Err(e) = start_workers(args.jobs) {
+        return Ok(usage(e));
+    }
+    if let Err(e) = check_writable(&args.output) {
+        return Ok(usage(e));
+    }
+    let d = match build_digitizer(&args, &formats)? {
+        Ok(d) => d,
+        Err(code) => return Ok(code),
+    };
+    let (inputs, problems) = match gather_inputs(&args) {
+        Ok(v) => v,
+        Err(e) => return Ok(usage(e)),
+    };
+    let mut report = run_with_progress(&d, &inputs, &args);
+    report.problems = problems;
+    report_outcome(&d, &report, &inputs, &args);
+    Ok(if report.failed() > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `--format` and `--overlay` as a list of known formats.
+fn resolve_formats(args: &DigitizeArgs) -> Result<Vec<String>, String> {
     let mut formats: Vec<String> = Vec::new();
     for f in args.format.iter().map(|f| f.trim().to_ascii_lowercase()) {
         if f.is_empty() {
@@ -95,10 +141,10 @@ pub fn run(args: DigitizeArgs) -> anyhow::Result<ExitCode> {
         }
         if !FORMATS.iter().any(|(name, _)| *name == f) {
             let known: Vec<&str> = FORMATS.iter().map(|(n, _)| *n).collect();
-            return Ok(usage(format!(
+            return Err(format!(
                 "unknown format `{f}` (known: {})",
                 known.join(", ")
-            )));
+            ));
         }
         if !formats.contains(&f) {
             formats.push(f);
@@ -108,27 +154,51 @@ pub fn run(args: DigitizeArgs) -> anyhow::Result<ExitCode> {
         formats.push("overlay".to_string());
     }
     if formats.is_empty() {
-        return Ok(usage("--format lists no format"));
+        return Err("--format lists no format".to_string());
     }
-    if let Some(j) = args.jobs {
-        if j == 0 {
-            return Ok(usage("-j must be at least 1"));
-        }
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(j)
-            .build_global();
-    }
-    if let Err(e) = check_writable(&args.output) {
-        return Ok(usage(e));
-    }
+    Ok(formats)
+}
 
+/// Most worker threads: twice the cores (more only add memory).
+pub fn max_jobs() -> usize {
+    std::thread::available_parallelism().map_or(8, |n| n.get()) * 2
+}
+
+/// Sizes the worker pool from `-j`, clamped to [`max_jobs`] with a warning.
+fn start_workers(jobs: Option<usize>) -> Result<(), String> {
+    let Some(j) = jobs else {
+        return Ok(());
+    };
+    if j == 0 {
+        return Err("-j must be at least 1".to_string());
+    }
+    let max = max_jobs();
+    let n = if j > max {
+        eprintln!("warning: -j {j} is more than twice the cores; using {max} workers");
+        max
+    } else {
+        j
+    };
+    let _ = rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .build_global();
+    Ok(())
+}
+
+/// Loads the config, builds the pipeline, warns about formats it cannot
+/// write and writes `pipeline.resolved.toml`. `Err(exit code)` when the
+/// config is invalid.
+fn build_digitizer(
+    args: &DigitizeArgs,
+    formats: &[String],
+) -> anyhow::Result<Result<Digitizer, ExitCode>> {
     let opts = DigitizerOptions {
         config: args.config.clone(),
         overrides: args.set.clone(),
         run: RunOptions {
             fs: args.fs,
             out_dir: Some(args.output.clone()),
-            formats: formats.clone(),
+            formats: formats.to_vec(),
             ..RunOptions::default()
         },
     };
@@ -136,14 +206,14 @@ pub fn run(args: DigitizeArgs) -> anyhow::Result<ExitCode> {
         Ok(d) => d,
         Err(e) => {
             eprintln!("{e}");
-            return Ok(ExitCode::from(2));
+            return Ok(Err(ExitCode::from(2)));
         }
     };
     let warnings = d.pipeline.config.render_warnings();
     if !warnings.is_empty() {
         eprintln!("{warnings}");
     }
-    for f in &formats {
+    for f in formats {
         let ty = FORMATS.iter().find(|(n, _)| n == f).map(|(_, t)| *t);
         let has = d
             .pipeline
@@ -168,29 +238,36 @@ pub fn run(args: DigitizeArgs) -> anyhow::Result<ExitCode> {
         &args.output.join("pipeline.resolved.toml"),
         resolved.as_bytes(),
     )?;
+    Ok(Ok(d))
+}
 
-    // inputs
+/// The input files (from the arguments, `--list` and `--glob`) and the paths
+/// that cannot be used; warnings (link loops) are printed.
+fn gather_inputs(args: &DigitizeArgs) -> Result<(Vec<PathBuf>, Vec<Problem>), String> {
     let mut paths = args.inputs.clone();
     if let Some(list) = &args.list {
-        match read_list(list) {
-            Ok(v) => paths.extend(v),
-            Err(e) => return Ok(usage(e)),
-        }
+        paths.extend(read_list(list)?);
     }
-    let (inputs, problems) = collect_inputs(
+    let found = collect(
         &paths,
         &CollectOptions {
             globs: args.globs.clone(),
         },
     );
-    for (p, why) in &problems {
+    for w in &found.warnings {
+        eprintln!("warning: {w}");
+    }
+    for (p, why) in &found.problems {
         eprintln!("error: {}: {why}", p.display());
     }
-    if inputs.is_empty() && problems.is_empty() {
+    if found.files.is_empty() && found.problems.is_empty() {
         eprintln!("warning: no input images found");
     }
+    Ok((found.files, found.problems))
+}
 
-    // progress: a bar on a terminal, one line per page otherwise
+/// Runs the batch: a progress bar on a terminal, one line per page otherwise.
+fn run_with_progress(d: &Digitizer, inputs: &[PathBuf], args: &DigitizeArgs) -> BatchReport {
     let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
         let pb = ProgressBar::new(inputs.len() as u64);
         pb.set_style(
@@ -225,26 +302,28 @@ pub fn run(args: DigitizeArgs) -> anyhow::Result<ExitCode> {
     let batch_opts = BatchOptions {
         skip_existing: args.skip_existing,
     };
-    let mut report = match &bar {
+    match &bar {
         Some(pb) => {
             // the bar counts files: it advances on a file's first page
-            let r = {
-                let done = std::sync::Mutex::new(std::collections::HashSet::new());
-                run_batch(&d, &inputs, &batch_opts, &|o| {
-                    on_done(o);
-                    if let Ok(mut set) = done.lock() {
-                        if set.insert(o.path.clone()) {
-                            pb.inc(1);
-                        }
+            let done = std::sync::Mutex::new(std::collections::HashSet::new());
+            let r = run_batch(d, inputs, &batch_opts, &|o| {
+                on_done(o);
+                if let Ok(mut set) = done.lock() {
+                    if set.insert(o.path.clone()) {
+                        pb.inc(1);
                     }
-                })
-            };
+                }
+            });
             pb.finish_and_clear();
             r
         }
-        None => run_batch(&d, &inputs, &batch_opts, &on_done),
-    };
-    report.problems = problems;
+        None => run_batch(d, inputs, &batch_opts, &on_done),
+    }
+}
+
+/// Writes `failures.csv`, prints the summary and, with `--profile`, the
+/// per-stage timings of the first input.
+fn report_outcome(d: &Digitizer, report: &BatchReport, inputs: &[PathBuf], args: &DigitizeArgs) {
     match report.write_failures(&args.output) {
         Ok(p) if report.failed() > 0 => eprintln!("failures listed in {}", p.display()),
         Ok(_) => {}
@@ -261,9 +340,4 @@ pub fn run(args: DigitizeArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    Ok(if report.failed() > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
 }

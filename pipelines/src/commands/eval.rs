@@ -3,6 +3,10 @@
 //! Prints one line per image (capped and uncapped dB), the mean lead SNR per
 //! lead, optionally a per-image x per-lead matrix, and as its last line
 //! `mean_snr_db_capped=X mean_snr_db_uncapped=Y challenge2024_db=Z images=N missing=M`.
+//!
+//! Exit status: 0, or 1 when some predictions are missing (a pairing
+//! mistake, e.g. `--pred` naming the wrong folder) unless
+//! `--missing-as-zero` says to score them as zeros; 2 for a usage error.
 //! The metric is described in `ecgdig_eval::metric`; it agrees with the
 //! reference scorer `ecg_score.py` (see tests/tests/metric_agreement.rs).
 
@@ -28,6 +32,10 @@ pub struct EvalArgs {
     /// Also print the SNR of every lead of every image.
     #[arg(long)]
     pub per_lead: bool,
+    /// Score a missing prediction as zeros and exit 0 (default: exit 1 when
+    /// any prediction is missing).
+    #[arg(long)]
+    pub missing_as_zero: bool,
 }
 
 pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
@@ -68,6 +76,16 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     println!("{}", report::summary_line(&summary));
+    if summary.missing > 0 && !args.missing_as_zero {
+        eprintln!(
+            "error: {} of {} predictions missing in {} (scored as zeros above); \
+             check that --pred is the folder holding <image>.csv, or pass --missing-as-zero",
+            summary.missing,
+            scores.len(),
+            args.pred.display()
+        );
+        return Ok(ExitCode::from(1));
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -105,9 +123,10 @@ mod tests {
             json: Some(out.clone()),
             cap: metric::KAGGLE_CAP,
             per_lead: true,
+            missing_as_zero: false,
         })
         .unwrap();
-        assert_eq!(code, ExitCode::SUCCESS);
+        assert_eq!(code, ExitCode::from(1), "a missing prediction fails");
         let v: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
         assert_eq!(
@@ -117,12 +136,22 @@ mod tests {
         assert_eq!(v["per_image"][0]["image"], "r-0");
         assert!(v["per_image"][0]["snr_db_capped"].as_f64().unwrap() > 25.8);
         assert!(v["per_image"][1]["snr_db_capped"].as_f64().unwrap() < 1.0);
+        let zeros = run(EvalArgs {
+            truth: truth.clone(),
+            pred: pred.clone(),
+            json: None,
+            cap: metric::KAGGLE_CAP,
+            per_lead: false,
+            missing_as_zero: true,
+        });
+        assert_eq!(zeros.unwrap(), ExitCode::SUCCESS);
         let bad = run(EvalArgs {
             truth: tmp.join("nope"),
             pred,
             json: None,
             cap: metric::KAGGLE_CAP,
             per_lead: false,
+            missing_as_zero: false,
         });
         assert!(bad.unwrap_err().to_string().contains("does not exist"));
         std::fs::remove_dir_all(&tmp).unwrap();

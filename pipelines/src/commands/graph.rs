@@ -15,8 +15,10 @@ pub enum GraphFormat {
 pub struct GraphArgs {
     /// Config file (none: the embedded default).
     pub config: Option<PathBuf>,
+    /// Output format: Mermaid (as in the README) or Graphviz DOT.
     #[arg(long, value_enum, default_value = "mermaid")]
     pub format: GraphFormat,
+    /// `stage.param=value` overrides applied before drawing (e.g. to disable a stage).
     #[arg(long = "set", value_name = "STAGE.PARAM=VALUE")]
     pub set: Vec<String>,
 }
@@ -28,7 +30,7 @@ pub fn run(args: GraphArgs) -> anyhow::Result<ExitCode> {
                 GraphFormat::Dot => graph::to_dot(&cfg.compiled),
                 GraphFormat::Mermaid => graph::to_mermaid(&cfg.compiled),
             };
-            print!("{text}");
+            super::print_out(&text)?;
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {

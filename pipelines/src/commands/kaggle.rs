@@ -48,7 +48,7 @@ pub struct SubmitArgs {
     #[arg(long = "set", value_name = "STAGE.PARAM=VALUE")]
     pub set: Vec<String>,
     /// Sampling rate the pipeline runs at, Hz (leads are resampled to each line's fs).
-    #[arg(long, default_value_t = 500.0)]
+    #[arg(long, default_value_t = 500.0, value_parser = super::parse_fs)]
     pub fs: f32,
 }
 

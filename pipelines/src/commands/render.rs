@@ -75,8 +75,9 @@ pub struct RenderArgs {
     /// Synthetic heart rate, bpm (default: random per record, 50..110).
     #[arg(long)]
     pub hr: Option<f32>,
-    /// Sampling rate: of synthetic records, or of a --record CSV (default 500 Hz).
-    #[arg(long)]
+    /// Sampling rate: of synthetic records, or of a --record CSV (default
+    /// 500 Hz; 50 to 10000).
+    #[arg(long, value_parser = super::parse_fs)]
     pub fs: Option<f32>,
     /// Layout: 3x4r (3x4 + lead II rhythm strip), 3x4, 6x2, 12x1, 6x1 (limb), 3x2 (chest).
     #[arg(long)]

@@ -2,6 +2,7 @@
 
 use clap::Args;
 use ecgdig_core::registry;
+use std::fmt::Write as _;
 use std::process::ExitCode;
 
 #[derive(Args)]
@@ -24,9 +25,10 @@ pub fn run(args: StagesArgs) -> anyhow::Result<ExitCode> {
         eprintln!("error: no stage type `{name}`{hint}");
         return Ok(ExitCode::from(1));
     }
+    let mut out = String::new();
     for reg in shown {
         let cfg = (reg.default_config)();
-        println!("## {}\n{}\n", reg.type_name, reg.summary);
+        writeln!(out, "## {}\n{}\n", reg.type_name, reg.summary)?;
         let ports = |ps: Vec<ecgdig_core::stage::Port>| {
             if ps.is_empty() {
                 "none".to_string()
@@ -44,13 +46,13 @@ pub fn run(args: StagesArgs) -> anyhow::Result<ExitCode> {
                     .join(", ")
             }
         };
-        println!("inputs:  {}", ports(cfg.inputs()));
-        println!("outputs: {}", ports(cfg.outputs()));
+        writeln!(out, "inputs:  {}", ports(cfg.inputs()))?;
+        writeln!(out, "outputs: {}", ports(cfg.outputs()))?;
         let defaults = registry::default_params(reg);
         if defaults.is_empty() {
-            println!("parameters: none");
+            writeln!(out, "parameters: none")?;
         } else {
-            println!("parameters:");
+            writeln!(out, "parameters:")?;
             for (k, v) in &defaults {
                 let doc = reg
                     .params
@@ -58,11 +60,12 @@ pub fn run(args: StagesArgs) -> anyhow::Result<ExitCode> {
                     .find(|(n, _)| n == k)
                     .map(|(_, d)| *d)
                     .unwrap_or("");
-                println!("  {k} = {v}    # {doc}");
+                writeln!(out, "  {k} = {v}    # {doc}")?;
             }
         }
-        println!("example:\n{}", indent(reg.example));
+        writeln!(out, "example:\n{}", indent(reg.example))?;
     }
+    super::print_out(&out)?;
     Ok(ExitCode::SUCCESS)
 }
 

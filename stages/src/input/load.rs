@@ -11,8 +11,11 @@
 //! The batch runner splits multi-page TIFFs and PDFs into one input per page
 //! (see [`crate::input`]) and hands them over already decoded.
 //!
-//! Guards against bad input: empty and truncated files, files that are not
-//! images, images too large to decode safely (decompression bombs: the
+//! Guards against bad input: only regular files are read (a FIFO or a
+//! device is refused before it is opened for reading), files above
+//! `max_file_mb` are refused unread, the type and declared size are checked
+//! from the first bytes before the rest is read; empty and truncated files,
+//! files that are not images, images too large to decode safely (decompression bombs: the
 //! declared size is checked before any pixel is allocated, and the decoder
 //! runs under `image::Limits`) and images too small to hold an ECG each give a
 //! clear, classified error.
@@ -21,7 +24,8 @@
 //! # let toml = r#"
 //! [stages.load]
 //! type = "load_image"
-//! max_pixels = 100000000
+//! max_pixels = 40000000
+//! max_file_mb = 256
 //! min_side = 200
 //! pdf_dpi = 200.0
 //! # "#;
@@ -41,6 +45,8 @@ use std::sync::Arc;
 pub struct LoadImageConfig {
     /// Largest accepted image, in pixels (width x height).
     pub max_pixels: u64,
+    /// Largest accepted input file, MB (2^20 bytes).
+    pub max_file_mb: u64,
     /// Smallest accepted side, in pixels.
     pub min_side: u32,
     /// Resolution at which PDF pages are rasterised, dots per inch.
@@ -54,6 +60,7 @@ impl LoadImageConfig {
         DecodeLimits {
             max_pixels: self.max_pixels,
             pdf_dpi: self.pdf_dpi,
+            max_file_bytes: self.max_file_mb.saturating_mul(1 << 20),
             ..DecodeLimits::default()
         }
     }
@@ -62,7 +69,8 @@ impl LoadImageConfig {
 impl Default for LoadImageConfig {
     fn default() -> Self {
         Self {
-            max_pixels: 100_000_000,
+            max_pixels: input::DEFAULT_MAX_PIXELS,
+            max_file_mb: input::DEFAULT_MAX_FILE_MB,
             min_side: 200,
             pdf_dpi: 200.0,
         }
@@ -95,7 +103,11 @@ register_stage!(
     params = [
         (
             "max_pixels",
-            "largest accepted image in pixels; larger files are refused as too large"
+            "largest accepted image in pixels; larger files are refused as too large (bounds a worker's memory)"
+        ),
+        (
+            "max_file_mb",
+            "largest accepted input file in MB; larger files are refused unread"
         ),
         ("min_side", "smallest accepted width or height in pixels"),
         (
@@ -103,7 +115,7 @@ register_stage!(
             "resolution at which PDF pages are rasterised, dots per inch (20..=1200)"
         ),
     ],
-    example = "[stages.load]\ntype = \"load_image\"\nmax_pixels = 100000000\n"
+    example = "[stages.load]\ntype = \"load_image\"\nmax_pixels = 40000000\nmax_file_mb = 256\n"
 );
 
 impl Stage for LoadImageConfig {
@@ -111,7 +123,7 @@ impl Stage for LoadImageConfig {
         let page = match &ctx.input {
             InputSource::Image(img) => img.clone(),
             InputSource::Path(p) => {
-                let bytes = std::fs::read(p).map_err(|e| Error::cannot_read(p, e))?;
+                let bytes = input::read_file(p, &self.limits())?;
                 Arc::new(decode(&bytes, self)?)
             }
         };
@@ -139,6 +151,7 @@ pub fn decode(bytes: &[u8], cfg: &LoadImageConfig) -> Result<PageImage> {
         return Err(Error::new(ErrorClass::Decode, "the file is empty"));
     }
     let limits = cfg.limits();
+    input::read::check_file_size(bytes.len() as u64, &limits)?;
     if input::sniff(bytes) == DocKind::Pdf {
         let pdf = input::pdf::open(bytes)?;
         return input::pdf::render_page(&pdf, 0, &limits);

@@ -14,7 +14,10 @@
 pub mod dpi;
 pub mod load;
 pub mod pdf;
+pub mod read;
 pub mod tiff_pages;
+
+pub use read::read_file;
 
 use ecgdig_core::prelude::*;
 use image::{DynamicImage, RgbImage};
@@ -52,6 +55,13 @@ pub fn sniff(head: &[u8]) -> DocKind {
     }
 }
 
+/// Default pixel limit of a page: an A4 or Letter page scanned at 600 dpi
+/// (35 MP) fits; it bounds a worker's memory (see the README).
+pub const DEFAULT_MAX_PIXELS: u64 = 40_000_000;
+
+/// Default size limit of an input file, MB (2^20 bytes).
+pub const DEFAULT_MAX_FILE_MB: u64 = 256;
+
 /// Limits for decoding pages (taken from the `load_image` stage's config).
 #[derive(Clone, Copy, Debug)]
 pub struct DecodeLimits {
@@ -61,14 +71,17 @@ pub struct DecodeLimits {
     pub pdf_dpi: f32,
     /// Most pages read from one document.
     pub max_pages: usize,
+    /// Largest accepted input file, bytes.
+    pub max_file_bytes: u64,
 }
 
 impl Default for DecodeLimits {
     fn default() -> Self {
         Self {
-            max_pixels: 100_000_000,
+            max_pixels: DEFAULT_MAX_PIXELS,
             pdf_dpi: 200.0,
             max_pages: 1000,
+            max_file_bytes: DEFAULT_MAX_FILE_MB << 20,
         }
     }
 }
@@ -199,6 +212,7 @@ pub fn for_each_page(
                 &crate::input::load::LoadImageConfig {
                     max_pixels: limits.max_pixels,
                     pdf_dpi: limits.pdf_dpi,
+                    max_file_mb: limits.max_file_bytes >> 20,
                     ..Default::default()
                 },
             ),
