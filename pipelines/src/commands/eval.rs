@@ -1,7 +1,10 @@
 //! `ecgdig eval --truth <dir> --pred <dir>`: scores predicted page CSVs.
 //!
 //! Prints one line per image (capped and uncapped dB), the mean lead SNR per
-//! lead, optionally a per-image x per-lead matrix, and as its last line
+//! lead, optionally a per-image x per-lead matrix, the failed leads (SNR
+//! under 5 dB) with how well the digitizer's per-lead confidence ranks them
+//! (`ecgdig_eval::trust`; the confidences come from the `<image>.json` files
+//! beside the CSVs, when the digitizer wrote them), and as its last line
 //! `mean_snr_db_capped=X mean_snr_db_uncapped=Y challenge2024_db=Z images=N missing=M`.
 //!
 //! Exit status: 0, or 1 when some predictions are missing (a pairing
@@ -11,7 +14,7 @@
 //! reference scorer `ecg_score.py` (see tests/tests/metric_agreement.rs).
 
 use anyhow::Context as _;
-use ecgdig_eval::{metric, report, score};
+use ecgdig_eval::{metric, report, score, trust};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -75,6 +78,18 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
         ecgdig_core::output::write_atomic(path, text.as_bytes())
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
+    let trust = trust::report_folder(&scores, &args.pred);
+    println!(
+        "failed leads (under {} dB): {} of {} ({:.1} %); confidence AUROC {}; failed leads claiming >= {}: {}",
+        trust::FAILED_DB,
+        trust.failed,
+        trust.leads,
+        100.0 * trust.failed_share(),
+        trust.auroc.map_or("n/a (no JSON)".to_string(), |a| format!("{a:.3}")),
+        trust::OVERCONFIDENT,
+        trust.overconfident
+    );
+    println!("{}", trust.line());
     println!("{}", report::summary_line(&summary));
     if summary.missing > 0 && !args.missing_as_zero {
         eprintln!(
