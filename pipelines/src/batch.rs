@@ -15,9 +15,9 @@
 use crate::Digitizer;
 use ecgdig_core::output::write_atomic;
 use ecgdig_core::prelude::*;
+use ecgdig_stages::input::load::LoadImageConfig;
 use ecgdig_stages::input::read::probe_file;
 use ecgdig_stages::input::{read_file, DecodeLimits, DocKind, Document};
-use ecgdig_stages::input::load::LoadImageConfig;
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
