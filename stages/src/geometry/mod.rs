@@ -3,8 +3,11 @@
 //!
 //! * [`deskew`] (`deskew`): undoes a small rotation and turns pages lying on
 //!   their side;
+//! * [`dewarp`] (`dewarp`): rectifies a photographed sheet (perspective,
+//!   curl, uneven light); flat pages pass through;
 //! * [`grid`] (`grid_scale`): pixels per millimetre on both axes, from the
 //!   printed grid's periodicity.
 
 pub mod deskew;
+pub mod dewarp;
 pub mod grid;

@@ -1,0 +1,797 @@
+//! `dewarp`: rectifies a photographed printout (perspective, paper curl,
+//! uneven light) into a flat, axis-aligned page.
+//!
+//! Input: `image`. Output: `image`, the sheet resampled once (bilinear) into
+//! a rectangle about as large as the sheet was in the photo;
+//! [`PageImage::transform`] records the fitted homography (the curl residual
+//! is not projective and is left out of it).
+//!
+//! * **Sheet**: on a downscaled max-channel image, the paper is the bright
+//!   class of an Otsu split and the desk the dark one. Scanning every column
+//!   from the top and the bottom, and every row from the left and the right,
+//!   the first crossing from desk into paper (sub-pixel, by interpolation)
+//!   gives points on the four sheet edges; each edge is a robust cubic
+//!   (`y(x)` for top and bottom, `x(y)` for left and right), refitted between
+//!   its corners.
+//! * **Warp**: a homography takes the unit square to the four corners; the
+//!   edges' departures from that homography's straight sides (the curl) are
+//!   blended across the page as a Coons patch. The map is evaluated on an
+//!   8 px mesh and interpolated in between.
+//! * **Flat pages pass through**: when the border of the image is paper (a
+//!   scan, or a photo cropped to the sheet), or the sheet's edges are
+//!   straight and form a parallelogram within `flat_tolerance_px`, the input
+//!   is returned as it is (a rotation is left to `deskew`).
+//! * **Light** (`flatten_light`): the paper tone per channel (a high
+//!   percentile per block, smoothed) is divided out, so a shadow band or a
+//!   colour cast leaves one paper tone.
+//!
+//! Not handled yet: grid-line refinement inside the sheet (the curl's
+//! foreshortening along the page), photos cropped inside the sheet (they
+//! pass through), and pages upside down (`deskew` turns pages on their side
+//! only; a 180-degree check from the calibration pulses' side is to come).
+//!
+//! ```
+//! # let toml = r#"
+//! [stages.dewarp]
+//! type = "dewarp"
+//! inputs = ["load"]
+//! analysis_size_px = 640
+//! flat_tolerance_px = 0.5
+//! flatten_light = true
+//! # "#;
+//! # ecgdig_stages::link();
+//! # ecgdig_core::config::check_stage_example(toml).unwrap();
+//! ```
+
+use ecgdig_core::prelude::*;
+use image::RgbImage;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DewarpConfig {
+    /// Longest side of the image the sheet is looked for on, pixels.
+    pub analysis_size_px: u32,
+    /// A sheet whose edges are straight and parallel within this many pixels
+    /// is left as it is.
+    pub flat_tolerance_px: f32,
+    /// Divide out uneven illumination after rectifying.
+    pub flatten_light: bool,
+    /// Smallest part of the image the sheet must cover (0..1).
+    pub min_sheet_fraction: f32,
+}
+
+impl Default for DewarpConfig {
+    fn default() -> Self {
+        Self {
+            analysis_size_px: 640,
+            flat_tolerance_px: 0.5,
+            flatten_light: true,
+            min_sheet_fraction: 0.25,
+        }
+    }
+}
+
+#[typetag::serde(name = "dewarp")]
+impl StageConfig for DewarpConfig {
+    fn inputs(&self) -> Vec<Port> {
+        vec![Port::new("image", ArtifactKind::Image)]
+    }
+    fn outputs(&self) -> Vec<Port> {
+        vec![Port::new("image", ArtifactKind::Image)]
+    }
+    fn build(&self, _ctx: &BuildContext) -> Result<Box<dyn Stage>> {
+        if self.analysis_size_px < 64 {
+            return Err(Error::stage("dewarp: analysis_size_px must be at least 64"));
+        }
+        if !(0.0..1.0).contains(&self.min_sheet_fraction) {
+            return Err(Error::stage("dewarp: min_sheet_fraction must be in 0..1"));
+        }
+        Ok(Box::new(self.clone()))
+    }
+}
+
+register_stage!(
+    DewarpConfig,
+    "dewarp",
+    summary = "Rectifies a photographed sheet (perspective, curl) and flattens its light; flat pages pass through.",
+    params = [
+        (
+            "analysis_size_px",
+            "longest side of the downscaled image the sheet is found on"
+        ),
+        (
+            "flat_tolerance_px",
+            "a sheet straight and parallel within this many pixels is left as it is"
+        ),
+        (
+            "flatten_light",
+            "divide out uneven illumination and colour cast after rectifying"
+        ),
+        (
+            "min_sheet_fraction",
+            "smallest part of the image the sheet must cover"
+        ),
+    ],
+    example = "[stages.dewarp]\ntype = \"dewarp\"\ninputs = [\"load\"]\n"
+);
+
+impl Stage for DewarpConfig {
+    fn run(&self, inputs: &StageInputs, _ctx: &RunContext) -> Result<StageOutputs> {
+        let page = inputs.image("image")?;
+        let Some(sheet) = find_sheet(&page.rgb, self.analysis_size_px, self.min_sheet_fraction)
+        else {
+            return Ok(StageOutputs::one(page));
+        };
+        if sheet.is_flat(self.flat_tolerance_px) {
+            return Ok(StageOutputs::one(page));
+        }
+        let (mut rgb, to_input) = sheet.rectify(&page.rgb);
+        if self.flatten_light {
+            flatten_light(&mut rgb);
+        }
+        let t = PageTransform {
+            to_original: to_input,
+        };
+        Ok(StageOutputs::one(PageImage {
+            rgb,
+            dpi: page.dpi,
+            transform: t.then(&page.transform),
+        }))
+    }
+}
+
+/// A polynomial `v(u)` in a normalised variable.
+#[derive(Clone, Debug)]
+pub struct Poly {
+    c: Vec<f64>,
+    centre: f64,
+    scale: f64,
+}
+
+impl Poly {
+    pub fn at(&self, u: f64) -> f64 {
+        let z = (u - self.centre) / self.scale;
+        self.c.iter().rev().fold(0.0, |acc, &k| acc * z + k)
+    }
+
+    /// Least-squares fit of degree `deg`; None when under-determined.
+    pub fn fit(pts: &[(f64, f64)], deg: usize) -> Option<Poly> {
+        let n = deg + 1;
+        if pts.len() < n + 2 {
+            return None;
+        }
+        let lo = pts.iter().map(|p| p.0).fold(f64::MAX, f64::min);
+        let hi = pts.iter().map(|p| p.0).fold(f64::MIN, f64::max);
+        let centre = (lo + hi) / 2.0;
+        let scale = ((hi - lo) / 2.0).max(1.0);
+        let mut a = vec![vec![0.0f64; n + 1]; n];
+        for &(u, v) in pts {
+            let z = (u - centre) / scale;
+            let mut pw = vec![1.0f64; n];
+            for k in 1..n {
+                pw[k] = pw[k - 1] * z;
+            }
+            for i in 0..n {
+                for j in 0..n {
+                    a[i][j] += pw[i] * pw[j];
+                }
+                a[i][n] += pw[i] * v;
+            }
+        }
+        // Gaussian elimination with partial pivoting
+        for col in 0..n {
+            let piv = (col..n).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
+            if a[piv][col].abs() < 1e-12 {
+                return None;
+            }
+            a.swap(col, piv);
+            for r in 0..n {
+                if r != col {
+                    let f = a[r][col] / a[col][col];
+                    for k in col..=n {
+                        a[r][k] -= f * a[col][k];
+                    }
+                }
+            }
+        }
+        let c = (0..n).map(|i| a[i][n] / a[i][i]).collect();
+        Some(Poly { c, centre, scale })
+    }
+
+    /// Fit that drops points far from the curve and refits.
+    pub fn fit_robust(pts: &[(f64, f64)], deg: usize, floor: f64) -> Option<Poly> {
+        let mut keep: Vec<(f64, f64)> = pts.to_vec();
+        let mut p = Poly::fit(&keep, 1)?;
+        for it in 0..5 {
+            let d = if it < 2 { deg.min(1) } else { deg };
+            let mut res: Vec<f64> = keep.iter().map(|q| (q.1 - p.at(q.0)).abs()).collect();
+            res.sort_by(f64::total_cmp);
+            let mad = res[res.len() / 2];
+            let lim = (3.0 * 1.4826 * mad).max(floor);
+            let next: Vec<(f64, f64)> = pts
+                .iter()
+                .copied()
+                .filter(|q| (q.1 - p.at(q.0)).abs() <= lim)
+                .collect();
+            p = Poly::fit(&next, d)?;
+            keep = next;
+        }
+        Some(p)
+    }
+}
+
+/// The sheet's four edges in input pixels: top and bottom as `y(x)`, left
+/// and right as `x(y)`.
+#[derive(Clone, Debug)]
+pub struct Sheet {
+    pub top: Poly,
+    pub bottom: Poly,
+    pub left: Poly,
+    pub right: Poly,
+    /// Corners: top-left, top-right, bottom-right, bottom-left.
+    pub corners: [(f64, f64); 4],
+}
+
+/// Finds the sheet on a darker background, or None (no background all
+/// round: a scan, or a photo cropped inside the sheet).
+pub fn find_sheet(rgb: &RgbImage, analysis_size: u32, min_fraction: f32) -> Option<Sheet> {
+    let (w0, h0) = (rgb.width() as usize, rgb.height() as usize);
+    let f = w0.max(h0).div_ceil(analysis_size.max(64) as usize).max(1);
+    let (w, h) = (w0 / f, h0 / f);
+    if w < 32 || h < 32 {
+        return None;
+    }
+    // block means of the max channel, sampled on every other pixel
+    let raw = rgb.as_raw();
+    let step = if f >= 4 { 2 } else { 1 };
+    let mut g = vec![0u8; w * h];
+    for by in 0..h {
+        for bx in 0..w {
+            let (mut s, mut n) = (0u32, 0u32);
+            for y in (by * f..by * f + f).step_by(step) {
+                let row = y * w0 * 3;
+                for x in (bx * f..bx * f + f).step_by(step) {
+                    let i = row + x * 3;
+                    s += raw[i].max(raw[i + 1]).max(raw[i + 2]) as u32;
+                    n += 1;
+                }
+            }
+            g[by * w + bx] = (s / n.max(1)) as u8;
+        }
+    }
+    // cheap exit: the image border must be mostly background
+    let thr = otsu(&g);
+    let mut ring = 0usize;
+    let mut dark = 0usize;
+    for x in 0..w {
+        for y in [0, h - 1] {
+            ring += 1;
+            dark += (g[y * w + x] < thr) as usize;
+        }
+    }
+    for y in 0..h {
+        for x in [0, w - 1] {
+            ring += 1;
+            dark += (g[y * w + x] < thr) as usize;
+        }
+    }
+    if dark * 10 < ring * 8 {
+        return None;
+    }
+    let (mut lo, mut nlo, mut hi, mut nhi) = (0u64, 0u64, 0u64, 0u64);
+    for &v in &g {
+        if v < thr {
+            lo += v as u64;
+            nlo += 1;
+        } else {
+            hi += v as u64;
+            nhi += 1;
+        }
+    }
+    if nlo == 0 || nhi == 0 || (nhi as f32) < min_fraction * (w * h) as f32 {
+        return None;
+    }
+    if (hi / nhi) as i32 - (lo / nlo) as i32 <= 20 {
+        return None;
+    }
+    let thr = thr as f64;
+    let gv = |x: usize, y: usize| g[y * w + x] as f64;
+    let to_full = |v: f64| (v + 0.5) * f as f64 - 0.5;
+    // first crossing into paper along a scan line, requiring 3 paper samples
+    let crossing = |vals: &dyn Fn(usize) -> f64, n: usize| -> Option<f64> {
+        if vals(0) >= thr {
+            return None;
+        }
+        for i in 1..(n * 45 / 100) {
+            if vals(i) >= thr && vals(i + 1) >= thr && vals(i + 2) >= thr {
+                let (a, b) = (vals(i - 1), vals(i));
+                return Some(i as f64 - 1.0 + (thr - a) / (b - a).max(1e-6));
+            }
+        }
+        None
+    };
+    let mut top = Vec::new();
+    let mut bottom = Vec::new();
+    for x in 0..w {
+        if let Some(c) = crossing(&|i| gv(x, i), h) {
+            top.push((to_full(x as f64), to_full(c)));
+        }
+        if let Some(c) = crossing(&|i| gv(x, h - 1 - i), h) {
+            bottom.push((to_full(x as f64), to_full((h - 1) as f64 - c)));
+        }
+    }
+    let mut left = Vec::new();
+    let mut right = Vec::new();
+    for y in 0..h {
+        if let Some(c) = crossing(&|i| gv(i, y), w) {
+            left.push((to_full(y as f64), to_full(c)));
+        }
+        if let Some(c) = crossing(&|i| gv(w - 1 - i, y), w) {
+            right.push((to_full(y as f64), to_full((w - 1) as f64 - c)));
+        }
+    }
+    if top.len() < w / 3 || bottom.len() < w / 3 || left.len() < h / 3 || right.len() < h / 3 {
+        return None;
+    }
+    let floor = 1.5 * f as f64;
+    let fit = |p: &[(f64, f64)]| Poly::fit_robust(p, 3, floor);
+    let mut sheet = Sheet {
+        top: fit(&top)?,
+        bottom: fit(&bottom)?,
+        left: fit(&left)?,
+        right: fit(&right)?,
+        corners: [(0.0, 0.0); 4],
+    };
+    // refit each edge between its corners (scan lines past a corner meet
+    // the neighbouring edge)
+    for _ in 0..2 {
+        sheet.corners = sheet.find_corners();
+        let [tl, tr, br, bl] = sheet.corners;
+        let inside = |p: &[(f64, f64)], a: f64, b: f64| -> Vec<(f64, f64)> {
+            let m = 0.02 * (b - a).abs() + 2.0 * f as f64;
+            p.iter().copied().filter(|q| q.0 > a.min(b) + m && q.0 < a.max(b) - m).collect()
+        };
+        sheet.top = fit(&inside(&top, tl.0, tr.0))?;
+        sheet.bottom = fit(&inside(&bottom, bl.0, br.0))?;
+        sheet.left = fit(&inside(&left, tl.1, bl.1))?;
+        sheet.right = fit(&inside(&right, tr.1, br.1))?;
+    }
+    sheet.corners = sheet.find_corners();
+    let [tl, tr, br, bl] = sheet.corners;
+    let area = 0.5
+        * ((tl.0 * tr.1 - tr.0 * tl.1)
+            + (tr.0 * br.1 - br.0 * tr.1)
+            + (br.0 * bl.1 - bl.0 * br.1)
+            + (bl.0 * tl.1 - tl.0 * bl.1))
+            .abs();
+    if area < (min_fraction as f64) * (w0 * h0) as f64 || !sheet.corners.iter().all(|c| c.0.is_finite() && c.1.is_finite()) {
+        return None;
+    }
+    Some(sheet)
+}
+
+/// Otsu's threshold of a grey sample.
+fn otsu(g: &[u8]) -> u8 {
+    let mut hist = [0u64; 256];
+    for &v in g {
+        hist[v as usize] += 1;
+    }
+    let total = g.len() as f64;
+    let sum: f64 = hist.iter().enumerate().map(|(i, &c)| i as f64 * c as f64).sum();
+    let (mut wb, mut sb, mut best, mut thr) = (0.0f64, 0.0f64, -1.0f64, 128u8);
+    for (t, &c) in hist.iter().enumerate() {
+        wb += c as f64;
+        if wb == 0.0 {
+            continue;
+        }
+        let wf = total - wb;
+        if wf == 0.0 {
+            break;
+        }
+        sb += t as f64 * c as f64;
+        let (mb, mf) = (sb / wb, (sum - sb) / wf);
+        let between = wb * wf * (mb - mf) * (mb - mf);
+        if between > best {
+            best = between;
+            thr = (t + 1).min(255) as u8;
+        }
+    }
+    thr
+}
+
+/// Unit-square-to-quad homography (Heckbert): (0,0), (1,0), (1,1), (0,1) go
+/// to the four points in order. Row-major 3x3.
+pub fn square_to_quad(q: &[(f64, f64); 4]) -> [[f64; 3]; 3] {
+    let [(x0, y0), (x1, y1), (x2, y2), (x3, y3)] = *q;
+    let (sx, sy) = (x0 - x1 + x2 - x3, y0 - y1 + y2 - y3);
+    let (g, h) = if sx.abs() < 1e-12 && sy.abs() < 1e-12 {
+        (0.0, 0.0)
+    } else {
+        let (dx1, dx2, dy1, dy2) = (x1 - x2, x3 - x2, y1 - y2, y3 - y2);
+        let den = dx1 * dy2 - dx2 * dy1;
+        ((sx * dy2 - dx2 * sy) / den, (dx1 * sy - sx * dy1) / den)
+    };
+    [
+        [x1 - x0 + g * x1, x3 - x0 + h * x3, x0],
+        [y1 - y0 + g * y1, y3 - y0 + h * y3, y0],
+        [g, h, 1.0],
+    ]
+}
+
+fn apply_h(m: &[[f64; 3]; 3], s: f64, t: f64) -> (f64, f64) {
+    let d = m[2][0] * s + m[2][1] * t + m[2][2];
+    (
+        (m[0][0] * s + m[0][1] * t + m[0][2]) / d,
+        (m[1][0] * s + m[1][1] * t + m[1][2]) / d,
+    )
+}
+
+impl Sheet {
+    fn find_corners(&self) -> [(f64, f64); 4] {
+        // fixed point of x = side(edge(x)): edges are nearly perpendicular
+        let meet = |horiz: &Poly, vert: &Poly| -> (f64, f64) {
+            let mut x = vert.at(horiz.at(vert.centre));
+            for _ in 0..30 {
+                x = vert.at(horiz.at(x));
+            }
+            (x, horiz.at(x))
+        };
+        [
+            meet(&self.top, &self.left),
+            meet(&self.top, &self.right),
+            meet(&self.bottom, &self.right),
+            meet(&self.bottom, &self.left),
+        ]
+    }
+
+    /// Largest distance of an edge from its chord, pixels.
+    fn bow(&self) -> f64 {
+        let [tl, tr, br, bl] = self.corners;
+        let dev = |p: &Poly, a: (f64, f64), b: (f64, f64), horiz: bool| -> f64 {
+            (1..20)
+                .map(|k| {
+                    let s = k as f64 / 20.0;
+                    let (u, v) = if horiz {
+                        (a.0 + s * (b.0 - a.0), a.1 + s * (b.1 - a.1))
+                    } else {
+                        (a.1 + s * (b.1 - a.1), a.0 + s * (b.0 - a.0))
+                    };
+                    (p.at(u) - v).abs()
+                })
+                .fold(0.0, f64::max)
+        };
+        dev(&self.top, tl, tr, true)
+            .max(dev(&self.bottom, bl, br, true))
+            .max(dev(&self.left, tl, bl, false))
+            .max(dev(&self.right, tr, br, false))
+    }
+
+    /// Straight edges forming a parallelogram: nothing for a dewarp to do.
+    pub fn is_flat(&self, tol: f32) -> bool {
+        let [a, b, c, d] = self.corners;
+        let gap = ((a.0 - b.0 + c.0 - d.0).powi(2) + (a.1 - b.1 + c.1 - d.1).powi(2)).sqrt();
+        gap < 2.0 * tol as f64 && self.bow() < tol as f64
+    }
+
+    /// Maps the rectified frame (s, t in 0..1) into the input: the corners'
+    /// homography plus the edges' departures from it, blended as a Coons patch.
+    pub fn map(&self, hm: &[[f64; 3]; 3], s: f64, t: f64) -> (f64, f64) {
+        let (x, y) = apply_h(hm, s, t);
+        let (tx, ty) = apply_h(hm, s, 0.0);
+        let (bx, by) = apply_h(hm, s, 1.0);
+        let (lx, ly) = apply_h(hm, 0.0, t);
+        let (rx, ry) = apply_h(hm, 1.0, t);
+        let dt = self.top.at(tx) - ty;
+        let db = self.bottom.at(bx) - by;
+        let dl = self.left.at(ly) - lx;
+        let dr = self.right.at(ry) - rx;
+        (
+            x + (1.0 - s) * dl + s * dr,
+            y + (1.0 - t) * dt + t * db,
+        )
+    }
+
+    /// Size of the rectified page: the longer of each pair of opposite edges.
+    pub fn output_size(&self) -> (usize, usize) {
+        let [tl, tr, br, bl] = self.corners;
+        let d = |a: (f64, f64), b: (f64, f64)| ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt();
+        let w = d(tl, tr).max(d(bl, br)).round().max(2.0) as usize;
+        let h = d(tl, bl).max(d(tr, br)).round().max(2.0) as usize;
+        (w, h)
+    }
+
+    /// Resamples the sheet into its rectified frame (bilinear). Returns the
+    /// image and the homography from its pixels to the input's.
+    pub fn rectify(&self, rgb: &RgbImage) -> (RgbImage, [[f64; 3]; 3]) {
+        let hm = square_to_quad(&self.corners);
+        let (ow, oh) = self.output_size();
+        // leave out a thin rim where the sheet's edge blends with the desk
+        let (ex, ey) = (2.0 / ow as f64, 2.0 / oh as f64);
+        let (ks, kt) = ((1.0 - 2.0 * ex) / (ow - 1) as f64, (1.0 - 2.0 * ey) / (oh - 1) as f64);
+        const STEP: usize = 8;
+        let (nx, ny) = ((ow - 1) / STEP + 2, (oh - 1) / STEP + 2);
+        let mut mesh = vec![(0f32, 0f32); nx * ny];
+        for j in 0..ny {
+            for i in 0..nx {
+                let (x, y) = ((i * STEP) as f64, (j * STEP) as f64);
+                let (u, v) = self.map(&hm, ex + x * ks, ey + y * kt);
+                mesh[j * nx + i] = (u as f32, v as f32);
+            }
+        }
+        let (w0, h0) = (rgb.width() as usize, rgb.height() as usize);
+        let src = rgb.as_raw();
+        let mut out = vec![255u8; ow * oh * 3];
+        let mut rx = vec![0f32; nx];
+        let mut ry = vec![0f32; nx];
+        for y in 0..oh {
+            let j = y / STEP;
+            let fy = (y % STEP) as f32 / STEP as f32;
+            for i in 0..nx {
+                let (a, b) = (mesh[j * nx + i], mesh[(j + 1) * nx + i]);
+                rx[i] = a.0 + (b.0 - a.0) * fy;
+                ry[i] = a.1 + (b.1 - a.1) * fy;
+            }
+            let orow = &mut out[y * ow * 3..(y + 1) * ow * 3];
+            for (x, o) in orow.chunks_exact_mut(3).enumerate() {
+                let i = x / STEP;
+                let fx = (x % STEP) as f32 / STEP as f32;
+                let sx = rx[i] + (rx[i + 1] - rx[i]) * fx;
+                let sy = ry[i] + (ry[i + 1] - ry[i]) * fx;
+                let sx = sx.clamp(0.0, (w0 - 1) as f32 - 1e-3);
+                let sy = sy.clamp(0.0, (h0 - 1) as f32 - 1e-3);
+                let (x0, y0) = (sx as usize, sy as usize);
+                let (ax, ay) = (sx - x0 as f32, sy - y0 as f32);
+                let x1 = (x0 + 1).min(w0 - 1);
+                let y1 = (y0 + 1).min(h0 - 1);
+                let (i00, i10) = ((y0 * w0 + x0) * 3, (y0 * w0 + x1) * 3);
+                let (i01, i11) = ((y1 * w0 + x0) * 3, (y1 * w0 + x1) * 3);
+                for k in 0..3 {
+                    let top = src[i00 + k] as f32 * (1.0 - ax) + src[i10 + k] as f32 * ax;
+                    let bot = src[i01 + k] as f32 * (1.0 - ax) + src[i11 + k] as f32 * ax;
+                    o[k] = (top + (bot - top) * ay + 0.5) as u8;
+                }
+            }
+        }
+        let img = RgbImage::from_raw(ow as u32, oh as u32, out)
+            .unwrap_or_else(|| RgbImage::new(ow as u32, oh as u32));
+        // output pixel -> unit square -> input
+        let sc = [[ks, 0.0, ex], [0.0, kt, ey], [0.0, 0.0, 1.0]];
+        let mut m = [[0.0; 3]; 3];
+        for (r, row) in m.iter_mut().enumerate() {
+            for (c, cell) in row.iter_mut().enumerate() {
+                *cell = (0..3).map(|k| hm[r][k] * sc[k][c]).sum();
+            }
+        }
+        (img, m)
+    }
+}
+
+/// Divides out the paper tone, estimated per channel as a high percentile in
+/// blocks, smoothed, and interpolated bilinearly; the paper becomes white.
+pub fn flatten_light(rgb: &mut RgbImage) {
+    const B: usize = 24;
+    let (w, h) = (rgb.width() as usize, rgb.height() as usize);
+    let (bw, bh) = (w.div_ceil(B), h.div_ceil(B));
+    if bw < 2 || bh < 2 {
+        return;
+    }
+    let raw = rgb.as_mut();
+    let mut bg = [vec![0f32; bw * bh], vec![0f32; bw * bh], vec![0f32; bw * bh]];
+    let mut buf: [Vec<u8>; 3] = [Vec::new(), Vec::new(), Vec::new()];
+    for by in 0..bh {
+        for bx in 0..bw {
+            for b in buf.iter_mut() {
+                b.clear();
+            }
+            for y in (by * B..(by * B + B).min(h)).step_by(2) {
+                for x in (bx * B..(bx * B + B).min(w)).step_by(2) {
+                    let i = (y * w + x) * 3;
+                    for k in 0..3 {
+                        buf[k].push(raw[i + k]);
+                    }
+                }
+            }
+            for k in 0..3 {
+                let n = buf[k].len();
+                let q = (n * 9 / 10).min(n - 1);
+                let (_, v, _) = buf[k].select_nth_unstable(q);
+                bg[k][by * bw + bx] = *v as f32;
+            }
+        }
+    }
+    // smooth the block map (3x3 median-free box, twice)
+    for plane in bg.iter_mut() {
+        for _ in 0..2 {
+            let src = plane.clone();
+            for by in 0..bh {
+                for bx in 0..bw {
+                    let (mut s, mut n) = (0f32, 0f32);
+                    for yy in by.saturating_sub(1)..(by + 2).min(bh) {
+                        for xx in bx.saturating_sub(1)..(bx + 2).min(bw) {
+                            s += src[yy * bw + xx];
+                            n += 1.0;
+                        }
+                    }
+                    plane[by * bw + bx] = (s / n).max(16.0);
+                }
+            }
+        }
+    }
+    const WHITE: f32 = 250.0;
+    let mut gain_row = vec![[0f32; 3]; bw];
+    for y in 0..h {
+        let fyb = ((y as f32 + 0.5) / B as f32 - 0.5).clamp(0.0, (bh - 1) as f32);
+        let j0 = (fyb as usize).min(bh - 2);
+        let ay = fyb - j0 as f32;
+        for (i, g) in gain_row.iter_mut().enumerate() {
+            for k in 0..3 {
+                let v = bg[k][j0 * bw + i] * (1.0 - ay) + bg[k][(j0 + 1) * bw + i] * ay;
+                g[k] = WHITE / v;
+            }
+        }
+        let row = &mut raw[y * w * 3..(y + 1) * w * 3];
+        for (x, p) in row.chunks_exact_mut(3).enumerate() {
+            let fxb = ((x as f32 + 0.5) / B as f32 - 0.5).clamp(0.0, (bw - 1) as f32);
+            let i0 = (fxb as usize).min(bw - 2);
+            let ax = fxb - i0 as f32;
+            for k in 0..3 {
+                let g = gain_row[i0][k] * (1.0 - ax) + gain_row[i0 + 1][k] * ax;
+                p[k] = (p[k] as f32 * g).min(255.0) as u8;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::Rgb;
+
+    /// A grid page: red lines every 10 px, darker every 50, three trace rows.
+    fn lattice(w: u32, h: u32) -> RgbImage {
+        let mut img = RgbImage::from_pixel(w, h, Rgb([252, 248, 246]));
+        for y in 0..h {
+            for x in 0..w {
+                if x % 50 == 0 || y % 50 == 0 {
+                    img.put_pixel(x, y, Rgb([235, 60, 60]));
+                } else if x % 10 == 0 || y % 10 == 0 {
+                    img.put_pixel(x, y, Rgb([250, 200, 200]));
+                }
+            }
+        }
+        for row in 1..4 {
+            let base = (row * h / 4) as f32;
+            for x in 40..w - 40 {
+                let y = base + 8.0 * ((x as f32) * 0.07).sin();
+                img.put_pixel(x, y as u32, Rgb([30, 30, 30]));
+                img.put_pixel(x, y as u32 + 1, Rgb([30, 30, 30]));
+            }
+        }
+        img
+    }
+
+    /// Photographs `page` on a desk: page point (s, t) in 0..1 goes to
+    /// H(s, t) plus a vertical bow `bow(x)`. Returns the photo and the
+    /// inverse map (photo pixel -> page pixel).
+    #[allow(clippy::type_complexity)]
+    fn photograph(
+        page: &RgbImage,
+        quad: [(f64, f64); 4],
+        amp: f64,
+        size: (u32, u32),
+    ) -> (RgbImage, Box<dyn Fn(f64, f64) -> (f64, f64)>) {
+        let hm = square_to_quad(&quad);
+        let inv = invert(&hm);
+        let (pw, ph) = (page.width() as f64, page.height() as f64);
+        let (xc, half) = ((quad[0].0 + quad[1].0) / 2.0, (quad[1].0 - quad[0].0) / 2.0);
+        let back = move |x: f64, y: f64| -> (f64, f64) {
+            let bow = amp * (1.0 - ((x - xc) / half).powi(2));
+            let (s, t) = apply_h(&inv, x, y - bow);
+            (s * pw, t * ph)
+        };
+        let mut img = RgbImage::from_pixel(size.0, size.1, Rgb([90, 120, 100]));
+        for y in 0..size.1 {
+            for x in 0..size.0 {
+                let (u, v) = back(x as f64, y as f64);
+                if u >= 0.0 && v >= 0.0 && u < pw - 1.0 && v < ph - 1.0 {
+                    // bilinear
+                    let (x0, y0) = (u as u32, v as u32);
+                    let (ax, ay) = (u - x0 as f64, v - y0 as f64);
+                    let mut c = [0u8; 3];
+                    for (k, ck) in c.iter_mut().enumerate() {
+                        let p = |xx: u32, yy: u32| page.get_pixel(xx, yy)[k] as f64;
+                        let top = p(x0, y0) * (1.0 - ax) + p(x0 + 1, y0) * ax;
+                        let bot = p(x0, y0 + 1) * (1.0 - ax) + p(x0 + 1, y0 + 1) * ax;
+                        *ck = (top + (bot - top) * ay).round() as u8;
+                    }
+                    img.put_pixel(x, y, Rgb(c));
+                }
+            }
+        }
+        (img, Box::new(back))
+    }
+
+    fn invert(m: &[[f64; 3]; 3]) -> [[f64; 3]; 3] {
+        let [[a, b, c], [d, e, f], [g, h, i]] = *m;
+        let det = a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g);
+        [
+            [(e * i - f * h) / det, (c * h - b * i) / det, (b * f - c * e) / det],
+            [(f * g - d * i) / det, (a * i - c * g) / det, (c * d - a * f) / det],
+            [(d * h - e * g) / det, (b * g - a * h) / det, (a * e - b * d) / det],
+        ]
+    }
+
+    #[test]
+    fn recovers_a_homography_and_a_curl() {
+        let page = lattice(800, 600);
+        let quad = [(130.0, 95.0), (860.0, 120.0), (890.0, 700.0), (95.0, 660.0)];
+        let (photo, back) = photograph(&page, quad, 14.0, (1000, 800));
+        let sheet = find_sheet(&photo, 640, 0.25).expect("sheet found");
+        assert!(!sheet.is_flat(0.5));
+        let hm = square_to_quad(&sheet.corners);
+        // rectified (s, t) should be an axis-aligned scaling of the page
+        let mut pts = Vec::new();
+        for j in 1..20 {
+            for i in 1..20 {
+                let (s, t) = (i as f64 / 20.0, j as f64 / 20.0);
+                let (x, y) = sheet.map(&hm, s, t);
+                let (u, v) = back(x, y);
+                pts.push((s, t, u, v));
+            }
+        }
+        let fit_u = Poly::fit(&pts.iter().map(|p| (p.0, p.2)).collect::<Vec<_>>(), 1).unwrap();
+        let fit_v = Poly::fit(&pts.iter().map(|p| (p.1, p.3)).collect::<Vec<_>>(), 1).unwrap();
+        let worst = pts
+            .iter()
+            .map(|p| (p.2 - fit_u.at(p.0)).abs().max((p.3 - fit_v.at(p.1)).abs()))
+            .fold(0.0, f64::max);
+        // grid lines straight and evenly spaced within a pixel of the page
+        assert!(worst < 1.0, "largest departure {worst:.2} px");
+        let (u0, u1) = (fit_u.at(0.0), fit_u.at(1.0));
+        assert!(u0.abs() < 3.0 && (u1 - 800.0).abs() < 3.0, "{u0} {u1}");
+
+        // the stage's image: the lattice is upright (deskew finds no angle)
+        let cfg = DewarpConfig::default();
+        let inputs = StageInputs::new().with("image", PageImage::new(photo.clone()));
+        let ctx = RunContext::new(
+            InputSource::Image(std::sync::Arc::new(PageImage::new(photo))),
+            "t",
+            Default::default(),
+        );
+        let out = cfg.run(&inputs, &ctx).unwrap();
+        let Some(Artifact::Image(img)) = out.get("") else {
+            panic!("no image")
+        };
+        let angle = crate::geometry::deskew::estimate_angle(&img.rgb, 10.0, 1400);
+        assert!(angle.abs() < 0.1, "angle {angle}");
+        assert_ne!(img.transform, PageTransform::identity());
+    }
+
+    #[test]
+    fn a_flat_page_passes_through() {
+        let page = lattice(800, 600);
+        let cfg = DewarpConfig::default();
+        let inputs = StageInputs::new().with("image", PageImage::new(page.clone()));
+        let ctx = RunContext::new(
+            InputSource::Image(std::sync::Arc::new(PageImage::new(page.clone()))),
+            "t",
+            Default::default(),
+        );
+        let out = cfg.run(&inputs, &ctx).unwrap();
+        let Some(Artifact::Image(img)) = out.get("") else {
+            panic!("no image")
+        };
+        assert_eq!(img.rgb.as_raw(), page.as_raw());
+        assert_eq!(img.transform, PageTransform::identity());
+    }
+
+    #[test]
+    fn a_straight_sheet_on_a_desk_is_left_to_deskew() {
+        let page = lattice(800, 600);
+        let quad = [(100.0, 100.0), (900.0, 100.0), (900.0, 700.0), (100.0, 700.0)];
+        let (photo, _) = photograph(&page, quad, 0.0, (1000, 800));
+        let sheet = find_sheet(&photo, 640, 0.25).expect("sheet found");
+        assert!(sheet.bow() < 1.0, "bow {}", sheet.bow());
+    }
+}
