@@ -8,6 +8,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-python.sh
 eval "$(scripts/setup-onnxruntime.sh --export)"
+# Liberation fonts (a Debian package, a few MB) for the lead-label reader's
+# test on fonts it has no templates of; that test skips without them.
+if [ ! -d /usr/share/fonts/truetype/liberation ] && command -v apt-get >/dev/null; then
+  apt-get install -y -q fonts-liberation >/dev/null 2>&1 ||
+    echo "fonts-liberation not installed: the unseen-font label test will skip" >&2
+fi
 export PATH="$PWD/.venv/bin:$PATH"
 # CI explores a fixed slice of the property tests' input space, so a run's
 # verdict is reproducible; locally every run draws new cases.

@@ -295,6 +295,11 @@ pub struct Panel {
     pub t_end: f32,
     /// True for a long (rhythm) strip.
     pub rhythm: bool,
+    /// How the lead was named: `Some(score)` when its printed label was
+    /// read (the read's template-match score, about 0.9 for clean print),
+    /// `None` when the name follows from the layout alone.
+    #[serde(default)]
+    pub label_score: Option<f32>,
 }
 
 /// The page layout: rows and panels.

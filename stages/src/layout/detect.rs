@@ -25,6 +25,11 @@
 //!    quarter and three quarters of their length), 12 = 12x1.
 //!    A 3x4 row shows seconds `[2.5c, 2.5c + 2.5)` in column `c`; panel x
 //!    positions follow from `x(t) = x_start + t * 25 mm/s * px_per_mm_x`.
+//! 4. **Labels** (`read_labels`): the lead names printed at the panels'
+//!    starts are read ([`crate::layout::labels`]); a panel read with a score
+//!    of at least `label_min_score` takes the read name
+//!    ([`crate::layout::panels::assign_read_names`]), and its `label_score`
+//!    says so in the layout.
 //!
 //! ```
 //! # let toml = r#"
@@ -39,7 +44,8 @@
 //! # ecgdig_core::config::check_stage_example(toml).unwrap();
 //! ```
 
-use super::panels::build_layout;
+use super::labels;
+use super::panels::{assign_read_names, build_layout};
 use ecgdig_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -88,6 +94,12 @@ pub struct LayoutDetectConfig {
     /// wide as most (0.8 of their median width) whose ink spans less than
     /// this fraction of that width is a header's text line; 0: keep it.
     pub min_header_row_fraction: f32,
+    /// Read the printed lead labels and name panels by them where read
+    /// ([`crate::layout::labels`]); otherwise names follow the row count.
+    /// Off until its effect on the dev sets is measured.
+    pub read_labels: bool,
+    /// Smallest template-match score (0..1) a label read needs to name a panel.
+    pub label_min_score: f32,
 }
 
 impl Default for LayoutDetectConfig {
@@ -107,6 +119,8 @@ impl Default for LayoutDetectConfig {
             missed_pulse_min_density: 0.8,
             missed_pulse_search_mm: 1.5,
             min_header_row_fraction: 0.7,
+            read_labels: false,
+            label_min_score: 0.7,
         }
     }
 }
@@ -188,6 +202,14 @@ register_stage!(
             "min_header_row_fraction",
             "an unpulsed row above the first full-width row spanning less than this fraction of the rows' median width is header text; 0: kept"
         ),
+        (
+            "read_labels",
+            "read the printed lead labels and name panels by them where read (else by the row count)"
+        ),
+        (
+            "label_min_score",
+            "smallest template-match score (0..1) a label read needs to name a panel"
+        ),
     ],
     example = "[stages.layout]\ntype = \"layout_detect\"\ninputs = { mask = \"segment\", grid = \"grid\", image = \"deskew\" }\n"
 );
@@ -251,7 +273,13 @@ impl LayoutDetectConfig {
         if rows.is_empty() {
             return Err(Error::not_ecg("no ECG grid or traces found"));
         }
-        Ok(build_layout(&rows, grid, page_seconds, mask))
+        let mut layout = build_layout(&rows, grid, page_seconds, mask);
+        if self.read_labels {
+            let reads =
+                labels::read_panels(&layout, mask, grid, self.ink_level, self.label_min_score);
+            assign_read_names(&mut layout, &reads);
+        }
+        Ok(layout)
     }
 
     /// Row baselines with their extents and pulses, top to bottom, from the

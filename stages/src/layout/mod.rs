@@ -3,12 +3,14 @@
 //!
 //! * [`detect`] (`layout_detect`): the stage; finds rows ([`rows`]), their
 //!   calibration pulses ([`pulse`], placed to a hundredth of a pixel by
-//!   [`pulse_edge`]) and maps rows to panels and lead names ([`panels`]);
+//!   [`pulse_edge`]) and maps rows to panels and lead names ([`panels`]),
+//!   reading the printed lead labels ([`labels`]);
 //! * [`calibration`] (`calibration_pulse`): the pulse's height, reconciled
 //!   with the grid, gives the gain.
 
 pub mod calibration;
 pub mod detect;
+pub mod labels;
 pub mod panels;
 pub mod pulse;
 pub mod pulse_edge;

@@ -1,5 +1,16 @@
 //! Panels: the page format from the rows found, and each panel's lead,
 //! box and time window.
+//!
+//! The number of rows names the format and, through it, every panel's
+//! lead (the *prior*). Printed labels, where they were read
+//! ([`crate::layout::labels`]), override it ([`assign_read_names`]): a
+//! panel read with enough confidence takes the read name, so a rhythm
+//! strip labelled V1 is V1 whatever the row count implies, and a Cabrera
+//! or 6x2 page whose rows were taken for another format is named as
+//! printed. Two panels of the short (non-rhythm) rows read as the same
+//! lead cannot both be right: the better read keeps it and the other
+//! returns to its prior name. A name read as inverted (`-aVR`) is not
+//! applied, since the signal would need its sign flipped.
 
 use super::detect::Row;
 use crate::imaging;
@@ -27,6 +38,7 @@ fn panel(
         t_start,
         t_end,
         rhythm,
+        label_score: None,
     }
 }
 
@@ -221,4 +233,39 @@ fn separators_at_quarters(
         }
     }
     hits >= 4
+}
+
+/// Renames panels from their read labels (one entry per panel; `None`
+/// where no label was read), marking each renamed or confirmed panel's
+/// `label_score`.
+pub fn assign_read_names(layout: &mut Layout, reads: &[Option<super::labels::WordRead>]) {
+    let prior: Vec<Lead> = layout.panels.iter().map(|p| p.lead).collect();
+    for (p, r) in layout.panels.iter_mut().zip(reads) {
+        if let Some(r) = r.as_ref().filter(|r| !r.inverted) {
+            p.lead = r.lead;
+            p.label_score = Some(r.score);
+        }
+    }
+    // a lead read on two short panels: the better read keeps it
+    let n = layout.panels.len();
+    for i in 0..n {
+        let pi = &layout.panels[i];
+        let Some(si) = pi.label_score else { continue };
+        if pi.rhythm {
+            continue;
+        }
+        let beaten = (0..n).any(|j| {
+            let pj = &layout.panels[j];
+            j != i
+                && !pj.rhythm
+                && pj.lead == pi.lead
+                && pj
+                    .label_score
+                    .is_some_and(|sj| sj > si || (sj == si && j < i))
+        });
+        if beaten {
+            layout.panels[i].lead = prior[i];
+            layout.panels[i].label_score = None;
+        }
+    }
 }

@@ -243,6 +243,7 @@ mod tests {
                 t_start: 0.0,
                 t_end: 2.5,
                 rhythm: false,
+                label_score: None,
             }],
         };
         let traces = Traces {

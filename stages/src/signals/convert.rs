@@ -258,6 +258,7 @@ mod tests {
             t_start: 5.0,
             t_end: 7.5,
             rhythm: false,
+            label_score: None,
         };
         let layout = Layout {
             kind: LayoutKind::Other,
@@ -316,6 +317,7 @@ mod tests {
             t_start: 0.0,
             t_end: secs,
             rhythm,
+            label_score: None,
         };
         let layout = Layout {
             kind: LayoutKind::ThreeByFourRhythm,

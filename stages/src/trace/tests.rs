@@ -28,6 +28,7 @@ fn panel(x0: f32, x1: f32, y0: f32, y1: f32, base: f32) -> Panel {
         t_start: 0.0,
         t_end: 1.0,
         rhythm: false,
+        label_score: None,
     }
 }
 
