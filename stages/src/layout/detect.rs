@@ -88,6 +88,11 @@ pub struct LayoutDetectConfig {
     /// wide as most (0.8 of their median width) whose ink spans less than
     /// this fraction of that width is a header's text line; 0: keep it.
     pub min_header_row_fraction: f32,
+    /// On a page without pulses (three or more rows), a row whose ink
+    /// begins more than this (mm) left of the rows' median start starts
+    /// there instead (it took a page edge or a margin mark for its first
+    /// ink); 0 or less: every row keeps its own first ink.
+    pub margin_outlier_mm: f32,
 }
 
 impl Default for LayoutDetectConfig {
@@ -107,6 +112,7 @@ impl Default for LayoutDetectConfig {
             missed_pulse_min_density: 0.8,
             missed_pulse_search_mm: 1.5,
             min_header_row_fraction: 0.7,
+            margin_outlier_mm: 2.0,
         }
     }
 }
@@ -187,6 +193,10 @@ register_stage!(
         (
             "min_header_row_fraction",
             "an unpulsed row above the first full-width row spanning less than this fraction of the rows' median width is header text; 0: kept"
+        ),
+        (
+            "margin_outlier_mm",
+            "without pulses, a row whose ink begins more than this (mm) left of the rows' median start starts at that median"
         ),
     ],
     example = "[stages.layout]\ntype = \"layout_detect\"\ninputs = { mask = \"segment\", grid = \"grid\", image = \"deskew\" }\n"
