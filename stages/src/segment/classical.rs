@@ -678,4 +678,30 @@ mod tests {
             "without removal the grid is ink"
         );
     }
+
+    #[test]
+    fn a_pulse_edge_printed_on_a_grid_line_is_kept_while_the_line_goes() {
+        // 4 px/mm page, grey grid lines every 4 px; a black 10 mm pulse
+        // edge stands on the line at x = 48, as ecg-image-kit draws it
+        let mut img = RgbImage::from_pixel(240, 200, Rgb([235, 235, 235]));
+        for y in 0..200 {
+            for x in (0..240).step_by(4) {
+                img.put_pixel(x, y, Rgb([150, 150, 150]));
+            }
+        }
+        for y in 60..100 {
+            img.put_pixel(48, y, Rgb([20, 20, 20]));
+        }
+        let grid = GridInfo::from_dpi(101.6, ScaleSource::Grid);
+        let page = PageImage::new(img);
+        let off = ClassicalSegmentConfig {
+            lattice_min_coverage: 0.0,
+            ..ClassicalSegmentConfig::default()
+        }
+        .segment(&page, &grid);
+        assert!(off.get_pixel(52, 150)[0] >= 32, "the line is in the mask");
+        let mask = ClassicalSegmentConfig::default().segment(&page, &grid);
+        assert_eq!(mask.get_pixel(52, 150)[0], 0, "grid line removed");
+        assert!(mask.get_pixel(48, 80)[0] > 200, "pulse edge kept");
+    }
 }
