@@ -350,7 +350,10 @@ pub fn find_sheet(rgb: &RgbImage, analysis_size: u32, min_fraction: f32) -> Opti
         let [tl, tr, br, bl] = sheet.corners;
         let inside = |p: &[(f64, f64)], a: f64, b: f64| -> Vec<(f64, f64)> {
             let m = 0.02 * (b - a).abs() + 2.0 * f as f64;
-            p.iter().copied().filter(|q| q.0 > a.min(b) + m && q.0 < a.max(b) - m).collect()
+            p.iter()
+                .copied()
+                .filter(|q| q.0 > a.min(b) + m && q.0 < a.max(b) - m)
+                .collect()
         };
         sheet.top = fit(&inside(&top, tl.0, tr.0))?;
         sheet.bottom = fit(&inside(&bottom, bl.0, br.0))?;
@@ -365,7 +368,12 @@ pub fn find_sheet(rgb: &RgbImage, analysis_size: u32, min_fraction: f32) -> Opti
             + (br.0 * bl.1 - bl.0 * br.1)
             + (bl.0 * tl.1 - tl.0 * bl.1))
             .abs();
-    if area < (min_fraction as f64) * (w0 * h0) as f64 || !sheet.corners.iter().all(|c| c.0.is_finite() && c.1.is_finite()) {
+    if area < (min_fraction as f64) * (w0 * h0) as f64
+        || !sheet
+            .corners
+            .iter()
+            .all(|c| c.0.is_finite() && c.1.is_finite())
+    {
         return None;
     }
     Some(sheet)
@@ -378,7 +386,11 @@ fn otsu(g: &[u8]) -> u8 {
         hist[v as usize] += 1;
     }
     let total = g.len() as f64;
-    let sum: f64 = hist.iter().enumerate().map(|(i, &c)| i as f64 * c as f64).sum();
+    let sum: f64 = hist
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| i as f64 * c as f64)
+        .sum();
     let (mut wb, mut sb, mut best, mut thr) = (0.0f64, 0.0f64, -1.0f64, 128u8);
     for (t, &c) in hist.iter().enumerate() {
         wb += c as f64;
@@ -486,10 +498,7 @@ impl Sheet {
         let db = self.bottom.at(bx) - by;
         let dl = self.left.at(ly) - lx;
         let dr = self.right.at(ry) - rx;
-        (
-            x + (1.0 - s) * dl + s * dr,
-            y + (1.0 - t) * dt + t * db,
-        )
+        (x + (1.0 - s) * dl + s * dr, y + (1.0 - t) * dt + t * db)
     }
 
     /// Size of the rectified page: the longer of each pair of opposite edges.
@@ -508,7 +517,10 @@ impl Sheet {
         let (ow, oh) = self.output_size();
         // leave out a thin rim where the sheet's edge blends with the desk
         let (ex, ey) = (2.0 / ow as f64, 2.0 / oh as f64);
-        let (ks, kt) = ((1.0 - 2.0 * ex) / (ow - 1) as f64, (1.0 - 2.0 * ey) / (oh - 1) as f64);
+        let (ks, kt) = (
+            (1.0 - 2.0 * ex) / (ow - 1) as f64,
+            (1.0 - 2.0 * ey) / (oh - 1) as f64,
+        );
         const STEP: usize = 8;
         let (nx, ny) = ((ow - 1) / STEP + 2, (oh - 1) / STEP + 2);
         let mut mesh = vec![(0f32, 0f32); nx * ny];
@@ -577,7 +589,11 @@ pub fn flatten_light(rgb: &mut RgbImage) {
         return;
     }
     let raw = rgb.as_mut();
-    let mut bg = [vec![0f32; bw * bh], vec![0f32; bw * bh], vec![0f32; bw * bh]];
+    let mut bg = [
+        vec![0f32; bw * bh],
+        vec![0f32; bw * bh],
+        vec![0f32; bw * bh],
+    ];
     let mut buf: [Vec<u8>; 3] = [Vec::new(), Vec::new(), Vec::new()];
     for by in 0..bh {
         for bx in 0..bw {
@@ -716,9 +732,21 @@ mod tests {
         let [[a, b, c], [d, e, f], [g, h, i]] = *m;
         let det = a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g);
         [
-            [(e * i - f * h) / det, (c * h - b * i) / det, (b * f - c * e) / det],
-            [(f * g - d * i) / det, (a * i - c * g) / det, (c * d - a * f) / det],
-            [(d * h - e * g) / det, (b * g - a * h) / det, (a * e - b * d) / det],
+            [
+                (e * i - f * h) / det,
+                (c * h - b * i) / det,
+                (b * f - c * e) / det,
+            ],
+            [
+                (f * g - d * i) / det,
+                (a * i - c * g) / det,
+                (c * d - a * f) / det,
+            ],
+            [
+                (d * h - e * g) / det,
+                (b * g - a * h) / det,
+                (a * e - b * d) / det,
+            ],
         ]
     }
 
@@ -789,7 +817,12 @@ mod tests {
     #[test]
     fn a_straight_sheet_on_a_desk_is_left_to_deskew() {
         let page = lattice(800, 600);
-        let quad = [(100.0, 100.0), (900.0, 100.0), (900.0, 700.0), (100.0, 700.0)];
+        let quad = [
+            (100.0, 100.0),
+            (900.0, 100.0),
+            (900.0, 700.0),
+            (100.0, 700.0),
+        ];
         let (photo, _) = photograph(&page, quad, 0.0, (1000, 800));
         let sheet = find_sheet(&photo, 640, 0.25).expect("sheet found");
         assert!(sheet.bow() < 1.0, "bow {}", sheet.bow());

@@ -100,6 +100,11 @@ pub struct LayoutDetectConfig {
     pub read_labels: bool,
     /// Smallest template-match score (0..1) a label read needs to name a panel.
     pub label_min_score: f32,
+    /// On a page without pulses (three or more rows), a row whose ink
+    /// begins more than this (mm) left of the rows' median start starts
+    /// there instead (it took a page edge or a margin mark for its first
+    /// ink); 0 or less: every row keeps its own first ink.
+    pub margin_outlier_mm: f32,
 }
 
 impl Default for LayoutDetectConfig {
@@ -121,6 +126,7 @@ impl Default for LayoutDetectConfig {
             min_header_row_fraction: 0.7,
             read_labels: false,
             label_min_score: 0.7,
+            margin_outlier_mm: 2.0,
         }
     }
 }
@@ -209,6 +215,8 @@ register_stage!(
         (
             "label_min_score",
             "smallest template-match score (0..1) a label read needs to name a panel"
+            "margin_outlier_mm",
+            "without pulses, a row whose ink begins more than this (mm) left of the rows' median start starts at that median"
         ),
     ],
     example = "[stages.layout]\ntype = \"layout_detect\"\ninputs = { mask = \"segment\", grid = \"grid\", image = \"deskew\" }\n"

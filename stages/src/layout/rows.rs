@@ -267,6 +267,16 @@ impl LayoutDetectConfig {
                     r.x_start = med;
                 }
             }
+        } else if starts.is_empty() && rows.len() >= 3 && self.margin_outlier_mm > 0.0 {
+            // no pulses: the rows of a page share a left margin, so a row
+            // whose ink begins well left of the others' took a page edge,
+            // a grid fragment or a margin note for its start
+            let med = imaging::median(&rows.iter().map(|r| r.x_start).collect::<Vec<_>>());
+            for r in rows.iter_mut() {
+                if med - r.x_start > self.margin_outlier_mm * ppx {
+                    r.x_start = med;
+                }
+            }
         }
         rows
     }

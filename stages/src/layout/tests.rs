@@ -525,3 +525,33 @@ fn blank_mask_is_not_an_ecg() {
         .unwrap_err();
     assert_eq!(err.class, ErrorClass::NotEcg);
 }
+
+#[test]
+fn without_pulses_a_row_that_took_the_page_edge_for_its_start_keeps_the_margin() {
+    // four rows, pulses rubbed out; one row's ink reaches back to the
+    // page's edge (a stub of grid line at x 0..3 on its baseline)
+    let ppmm = 4.0;
+    let (mut mask, baselines, x_start) = synthetic_mask(4, ppmm);
+    for &b in &baselines {
+        rub_out_pulse(&mut mask, b, x_start, ppmm);
+    }
+    let b = baselines[1] as u32;
+    for x in 0..(x_start as u32) {
+        mask.put_pixel(x, b, Luma([255]));
+    }
+    let grid = GridInfo::from_dpi(ppmm * 25.4, ScaleSource::Grid);
+    let rows = lenient().find_rows(&mask, &grid);
+    assert_eq!(rows.len(), 4);
+    assert!(rows.iter().all(|r| r.pulse.is_none()));
+    assert!(
+        (rows[1].x_start - rows[0].x_start).abs() < 2.0,
+        "{} vs {}",
+        rows[1].x_start,
+        rows[0].x_start
+    );
+    let own = LayoutDetectConfig {
+        margin_outlier_mm: 0.0,
+        ..lenient()
+    };
+    assert!(own.find_rows(&mask, &grid)[1].x_start < 1.0);
+}
