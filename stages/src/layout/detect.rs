@@ -215,6 +215,8 @@ register_stage!(
         (
             "label_min_score",
             "smallest template-match score (0..1) a label read needs to name a panel"
+        ),
+        (
             "margin_outlier_mm",
             "without pulses, a row whose ink begins more than this (mm) left of the rows' median start starts at that median"
         ),
