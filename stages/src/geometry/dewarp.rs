@@ -186,11 +186,12 @@ impl Poly {
                 return None;
             }
             a.swap(col, piv);
-            for r in 0..n {
+            let pivot_row = a[col].clone();
+            for (r, row) in a.iter_mut().enumerate() {
                 if r != col {
-                    let f = a[r][col] / a[col][col];
-                    for k in col..=n {
-                        a[r][k] -= f * a[col][k];
+                    let f = row[col] / pivot_row[col];
+                    for (x, p) in row[col..=n].iter_mut().zip(&pivot_row[col..=n]) {
+                        *x -= f * p;
                     }
                 }
             }

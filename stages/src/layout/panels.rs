@@ -248,7 +248,7 @@ pub fn assign_read_names(layout: &mut Layout, reads: &[Option<super::labels::Wor
     }
     // a lead read on two short panels: the better read keeps it
     let n = layout.panels.len();
-    for i in 0..n {
+    for (i, &prior_lead) in prior.iter().enumerate().take(n) {
         let pi = &layout.panels[i];
         let Some(si) = pi.label_score else { continue };
         if pi.rhythm {
@@ -264,7 +264,7 @@ pub fn assign_read_names(layout: &mut Layout, reads: &[Option<super::labels::Wor
                     .is_some_and(|sj| sj > si || (sj == si && j < i))
         });
         if beaten {
-            layout.panels[i].lead = prior[i];
+            layout.panels[i].lead = prior_lead;
             layout.panels[i].label_score = None;
         }
     }
