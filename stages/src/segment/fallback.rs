@@ -13,8 +13,13 @@
 //! mask is taken if its rows are plausible; otherwise the primary mask
 //! stands. So pages the classical mask reads well cost nothing extra, and
 //! dark-grid scans get the model's mask (real-unlabeled: 8 of 52 pages).
-//! A `fallback` table replaces the default one whole: parameters it leaves
-//! out take `onnx_segment`'s defaults.
+//! The default `primary` is `classical_segment` without its grid-lattice
+//! removal (`lattice_min_coverage = 0`): with the vertical grid lines
+//! cleared, a dark grid's horizontal lines no longer pass as rows, so such a
+//! page would not be judged implausible, yet it would still be misread.
+//! A `primary` or `fallback` table replaces the default one whole:
+//! parameters it leaves out take `classical_segment`'s or `onnx_segment`'s
+//! defaults.
 //!
 //! ```
 //! # let toml = r#"
@@ -58,7 +63,13 @@ impl Default for FallbackSegmentConfig {
     fn default() -> Self {
         Self {
             min_row_gap_mm: 12.0,
-            primary: ClassicalSegmentConfig::default(),
+            // without the grid-lattice removal: the judgement needs the
+            // grid lines a dark grid leaves in the mask, and the removal
+            // clears only the vertical ones, which would hide such a page
+            primary: ClassicalSegmentConfig {
+                lattice_min_coverage: 0.0,
+                ..ClassicalSegmentConfig::default()
+            },
             fallback: OnnxSegmentConfig::default(),
             rows: LayoutDetectConfig::default(),
         }
