@@ -358,6 +358,45 @@ impl LeadSignal {
     }
 }
 
+/// What a user should do with a page: use it, look at it, or redo it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Every lead is probably right.
+    Ok,
+    /// Some leads are probably wrong: look at the overlay.
+    Check,
+    /// Most of the page is probably wrong.
+    Failed,
+}
+
+impl Verdict {
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Ok => "ok",
+            Verdict::Check => "check",
+            Verdict::Failed => "failed",
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How far a page's leads can be trusted, and the evidence behind it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PageAssessment {
+    pub verdict: Verdict,
+    /// Why the verdict is not `ok`, in words (empty when it is).
+    pub reasons: Vec<String>,
+    /// Per lead ([`Lead::index`]), the named evidence values its confidence
+    /// was computed from; `None` for a lead not on the page.
+    pub evidence: Vec<Option<Vec<(String, f32)>>>,
+}
+
 /// Twelve leads sampled at `fs` over a page of `n_samples` samples.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Signals {
@@ -366,6 +405,9 @@ pub struct Signals {
     pub n_samples: usize,
     /// Indexed by [`Lead::index`]; `None` where the lead is not on the page.
     pub leads: Vec<Option<LeadSignal>>,
+    /// Set by a stage that judges the leads (`lead_confidence`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assessment: Option<PageAssessment>,
 }
 
 impl Signals {
@@ -374,6 +416,7 @@ impl Signals {
             fs,
             n_samples,
             leads: vec![None; N_LEADS],
+            assessment: None,
         }
     }
     pub fn lead(&self, lead: Lead) -> Option<&LeadSignal> {

@@ -24,6 +24,9 @@ pub enum ErrorClass {
     Output,
     /// A stage failed for another reason.
     Stage,
+    /// Digitized, but most of the page's leads are probably wrong (its
+    /// verdict is `failed`; the outputs are written for inspection).
+    LowConfidence,
 }
 
 impl ErrorClass {
@@ -37,6 +40,7 @@ impl ErrorClass {
             ErrorClass::Runtime => "runtime",
             ErrorClass::Output => "output",
             ErrorClass::Stage => "stage",
+            ErrorClass::LowConfidence => "low_confidence",
         }
     }
 }

@@ -50,6 +50,38 @@ pub struct FileOutcome {
     /// Folder of its outputs under the output folder (empty: the folder itself).
     pub dir: PathBuf,
     pub status: Status,
+    /// How far the digitized page can be trusted, when the pipeline judged it.
+    pub review: Option<Review>,
+}
+
+/// A digitized page's verdict, for `review.csv` and the summary.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Review {
+    pub verdict: Verdict,
+    /// Mean confidence of the page's leads.
+    pub mean_confidence: f32,
+    /// The least trusted lead.
+    pub weakest: Option<(Lead, f32)>,
+    pub reasons: String,
+}
+
+impl Review {
+    /// The review of a page whose signals carry an assessment.
+    pub fn of(s: &Signals) -> Option<Review> {
+        let a = s.assessment.as_ref()?;
+        let confs: Vec<(Lead, f32)> = Lead::ALL
+            .iter()
+            .filter_map(|&l| s.lead(l).map(|x| (l, x.confidence)))
+            .collect();
+        let mean = confs.iter().map(|c| c.1).sum::<f32>() / confs.len().max(1) as f32;
+        let weakest = confs.iter().copied().min_by(|a, b| a.1.total_cmp(&b.1));
+        Some(Review {
+            verdict: a.verdict,
+            mean_confidence: mean,
+            weakest,
+            reasons: a.reasons.join("; "),
+        })
+    }
 }
 
 impl FileOutcome {
@@ -175,6 +207,75 @@ impl BatchReport {
         out
     }
 
+    /// Digitized pages the pipeline judged `check`.
+    pub fn to_check(&self) -> usize {
+        self.outcomes
+            .iter()
+            .filter(|o| {
+                o.is_ok()
+                    && o.review
+                        .as_ref()
+                        .is_some_and(|r| r.verdict == Verdict::Check)
+            })
+            .count()
+    }
+
+    /// `review.csv`: header
+    /// `input,page,stem,verdict,mean_confidence,weakest_lead,weakest_confidence,reasons`,
+    /// one row per page that was processed (skipped pages are left out), in
+    /// input order. A page that could not be digitized is `failed` with its
+    /// error as the reason; sort by `verdict` or `mean_confidence` to see
+    /// what to look at first.
+    pub fn review_csv(&self) -> String {
+        let mut out = String::from(
+            "input,page,stem,verdict,mean_confidence,weakest_lead,weakest_confidence,reasons\n",
+        );
+        for o in &self.outcomes {
+            let page = o.page.map(|k| k.to_string()).unwrap_or_default();
+            let (verdict, mean, weak_lead, weak_conf, why) = match (&o.review, &o.status) {
+                (_, Status::Skipped) => continue,
+                (Some(r), status) => (
+                    r.verdict.name().to_string(),
+                    format!("{:.3}", r.mean_confidence),
+                    r.weakest.map(|w| w.0.to_string()).unwrap_or_default(),
+                    r.weakest.map(|w| format!("{:.3}", w.1)).unwrap_or_default(),
+                    match status {
+                        Status::Failed(e) if e.class != ErrorClass::LowConfidence => reason(e),
+                        _ => r.reasons.clone(),
+                    },
+                ),
+                (None, Status::Failed(e)) => (
+                    "failed".to_string(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    format!("{}: {}", e.class.name(), reason(e)),
+                ),
+                (None, Status::Ok(_)) => (
+                    "unjudged".to_string(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    "the pipeline has no lead_confidence stage".to_string(),
+                ),
+            };
+            out.push_str(&format!(
+                "{},{page},{},{verdict},{mean},{weak_lead},{weak_conf},{}\n",
+                csv_field(&o.path.display().to_string()),
+                csv_field(&o.stem),
+                csv_field(&why)
+            ));
+        }
+        out
+    }
+
+    /// Writes `review.csv` atomically.
+    pub fn write_review(&self, out_dir: &Path) -> std::io::Result<PathBuf> {
+        let path = out_dir.join("review.csv");
+        write_atomic(&path, self.review_csv().as_bytes())?;
+        Ok(path)
+    }
+
     /// Writes `failures.csv` (always, header only when nothing failed, so a
     /// stale report from an earlier run never survives) atomically.
     pub fn write_failures(&self, out_dir: &Path) -> std::io::Result<PathBuf> {
@@ -193,6 +294,7 @@ impl BatchReport {
         };
         s.push_str(&format!("{:<22}{:>8}\n", "inputs", n_inputs));
         s.push_str(&format!("{:<22}{:>8}\n", "pages ok", self.ok()));
+        s.push_str(&format!("{:<22}{:>8}\n", "  to check", self.to_check()));
         s.push_str(&format!("{:<22}{:>8}\n", "pages failed", self.failed()));
         for (class, n) in self.failures_by_class() {
             s.push_str(&format!("{:<22}{:>8}\n", format!("  {class}"), n));
@@ -276,6 +378,25 @@ fn exists_output(d: &Digitizer, name: &OutputName, stem: &str) -> bool {
     out_dir(d, name).is_some_and(|dir| dir.join(format!("{stem}.csv")).exists())
 }
 
+/// A page's status and review from its result: a page the pipeline judged
+/// `failed` counts as failed (class `low_confidence`), its outputs written.
+fn judged(r: Result<crate::PageResult>, t: Instant) -> (Status, Option<Review>) {
+    match r {
+        Ok(page) => {
+            let review = Review::of(&page.signals);
+            let status = match &review {
+                Some(rv) if rv.verdict == Verdict::Failed => Status::Failed(Error::new(
+                    ErrorClass::LowConfidence,
+                    format!("{} (outputs written: check them)", rv.reasons),
+                )),
+                _ => Status::Ok(t.elapsed()),
+            };
+            (status, review)
+        }
+        Err(e) => (Status::Failed(e), None),
+    }
+}
+
 /// Processes one input file (all its pages), calling `emit` per page.
 fn process_file(
     d: &Digitizer,
@@ -285,12 +406,13 @@ fn process_file(
     opts: &BatchOptions,
     emit: &mut dyn FnMut(FileOutcome),
 ) {
-    let outcome = |page, stem: &str, status| FileOutcome {
+    let outcome = |page, stem: &str, (status, review): (Status, Option<Review>)| FileOutcome {
         path: path.to_path_buf(),
         page,
         stem: stem.to_string(),
         dir: name.dir.clone(),
         status,
+        review,
     };
     let dir = out_dir(d, name);
     if let Some(dir) = dir.as_ref().filter(|_| !name.dir.as_os_str().is_empty()) {
@@ -299,20 +421,17 @@ fn process_file(
                 ErrorClass::Output,
                 format!("cannot create output folder {}: {e}", dir.display()),
             );
-            emit(outcome(None, &name.stem, Status::Failed(err)));
+            emit(outcome(None, &name.stem, (Status::Failed(err), None)));
             return;
         }
     }
     let run = |input: InputSource, stem: &str| {
         let t = Instant::now();
-        match guarded(|| d.digitize_into(input, stem, dir.as_deref())) {
-            Ok(_) => Status::Ok(t.elapsed()),
-            Err(e) => Status::Failed(e),
-        }
+        judged(guarded(|| d.digitize_into(input, stem, dir.as_deref())), t)
     };
     let single = |emit: &mut dyn FnMut(FileOutcome)| {
         let status = if opts.skip_existing && exists_output(d, name, &name.stem) {
-            Status::Skipped
+            (Status::Skipped, None)
         } else {
             run(InputSource::Path(path.to_path_buf()), &name.stem)
         };
@@ -323,11 +442,11 @@ fn process_file(
     match probe_file(path, limits) {
         Ok(DocKind::Tiff | DocKind::Pdf) => {}
         Ok(_) => return single(emit),
-        Err(e) => return emit(outcome(None, &name.stem, Status::Failed(e))),
+        Err(e) => return emit(outcome(None, &name.stem, (Status::Failed(e), None))),
     }
     let bytes = match read_file(path, limits) {
         Ok(b) => b,
-        Err(e) => return emit(outcome(None, &name.stem, Status::Failed(e))),
+        Err(e) => return emit(outcome(None, &name.stem, (Status::Failed(e), None))),
     };
     let doc = match guarded(|| Document::open(&bytes, limits)) {
         Ok(doc) if doc.is_multi_page() => doc,
@@ -341,7 +460,7 @@ fn process_file(
     for k in 0..doc.pages() {
         let page_stem = format!("{}-p{}", name.stem, k + 1);
         let status = if opts.skip_existing && exists_output(d, name, &page_stem) {
-            Status::Skipped
+            (Status::Skipped, None)
         } else {
             let t = Instant::now();
             let r = guarded(|| {
@@ -354,10 +473,7 @@ fn process_file(
                     dir.as_deref(),
                 )
             });
-            match r {
-                Ok(_) => Status::Ok(t.elapsed()),
-                Err(e) => Status::Failed(e),
-            }
+            judged(r, t)
         };
         emit(outcome(Some(k + 1), &page_stem, status));
     }
@@ -409,6 +525,7 @@ mod tests {
                 stem: "x".into(),
                 dir: PathBuf::new(),
                 status: Status::Failed(Error::new(ErrorClass::Decode, "bad \"bytes\"\nhere")),
+                review: None,
             }],
             problems: vec![(PathBuf::from("gone.png"), "no such file".into())],
             wall: Duration::from_secs(1),
@@ -420,5 +537,76 @@ mod tests {
         assert_eq!(lines[1], "gone.png,,io,no such file");
         assert_eq!(lines[2], "\"a,b.png\",2,decode,\"bad \"\"bytes\"\" here\"");
         assert_eq!(report.failed(), 2);
+    }
+
+    fn judged_page(confs: &[(Lead, f32)], verdict: Verdict) -> Signals {
+        let mut s = Signals::empty(100.0, 100);
+        for &(l, c) in confs {
+            s.set(
+                l,
+                LeadSignal {
+                    start: 0,
+                    samples: vec![0.0; 100],
+                    confidence: c,
+                },
+            );
+        }
+        s.assessment = Some(PageAssessment {
+            verdict,
+            reasons: vec![format!("because {verdict}")],
+            evidence: vec![None; N_LEADS],
+        });
+        s
+    }
+
+    #[test]
+    fn a_failed_verdict_fails_the_page_and_review_csv_lists_every_page() {
+        let page = |s: Signals| crate::PageResult {
+            signals: Arc::new(s),
+            timings: Vec::new(),
+        };
+        let t = Instant::now();
+        let ok = judged(
+            Ok(page(judged_page(
+                &[(Lead::I, 0.9), (Lead::V1, 0.7)],
+                Verdict::Check,
+            ))),
+            t,
+        );
+        assert!(matches!(ok.0, Status::Ok(_)));
+        let bad = judged(
+            Ok(page(judged_page(
+                &[(Lead::I, 0.1), (Lead::V1, 0.2)],
+                Verdict::Failed,
+            ))),
+            t,
+        );
+        assert!(matches!(&bad.0, Status::Failed(e) if e.class == ErrorClass::LowConfidence));
+        let outcome = |stem: &str, (status, review): (Status, Option<Review>)| FileOutcome {
+            path: PathBuf::from(format!("{stem}.png")),
+            page: None,
+            stem: stem.into(),
+            dir: PathBuf::new(),
+            status,
+            review,
+        };
+        let report = BatchReport {
+            outcomes: vec![
+                outcome("a", ok),
+                outcome("b", bad),
+                outcome("c", (Status::Failed(Error::not_ecg("no grid")), None)),
+            ],
+            problems: Vec::new(),
+            wall: Duration::from_secs(1),
+            layout_note: None,
+        };
+        assert_eq!((report.ok(), report.to_check(), report.failed()), (1, 1, 2));
+        let csv = report.review_csv();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.len(), 4, "{csv}");
+        assert_eq!(lines[1], "a.png,,a,check,0.800,V1,0.700,because check");
+        assert_eq!(lines[2], "b.png,,b,failed,0.150,I,0.100,because failed");
+        assert_eq!(lines[3], "c.png,,c,failed,,,,not_ecg: no grid");
+        assert!(report.summary().contains("to check"));
     }
 }

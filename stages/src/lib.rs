@@ -7,11 +7,12 @@
 //! | phase | stages |
 //! |---|---|
 //! | [`input`] | `load_image` |
-//! | [`geometry`] | `deskew`, `grid_scale` |
+//! | [`geometry`] | `dewarp`, `deskew`, `grid_scale` |
 //! | [`segment`] | `classical_segment`, `onnx_segment`, `fallback_segment`, `mask_file` |
 //! | [`layout`] | `layout_detect`, `calibration_pulse` |
 //! | [`trace`] | `trace_viterbi` |
 //! | [`signals`] | `to_signals`, `einthoven` |
+//! | [`trust`] | `lead_confidence` |
 //! | [`reconstruct`] | `templates`, `reconstruct`, `blend`, `seed_split_trace` |
 //! | [`output`] | `write_page_csv`, `write_wfdb`, `write_json`, `write_plot`, `write_overlay` |
 //!
@@ -30,6 +31,7 @@ pub mod reconstruct;
 pub mod segment;
 pub mod signals;
 pub mod trace;
+pub mod trust;
 
 /// Call from a binary to make sure this crate is linked (and its stages registered).
 pub fn link() {}

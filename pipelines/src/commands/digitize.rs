@@ -1,7 +1,9 @@
 //! `ecgdig digitize <images, folders…> [-o <dir>]`: the main job.
 //!
 //! Exit status: 0 when every input was digitized (or skipped), 1 when some
-//! inputs failed (listed in `<out>/failures.csv`), 2 for a usage error (bad
+//! inputs failed (listed in `<out>/failures.csv`; a page the pipeline judged
+//! `failed` counts, class `low_confidence`, with its outputs written), 2 for
+//! a usage error (bad
 //! option, invalid config, output folder not writable), found before any
 //! input is read.
 //!
@@ -16,7 +18,7 @@ use ecgdig::batch::{
     Status,
 };
 use ecgdig::{Digitizer, DigitizerOptions};
-use ecgdig_core::prelude::RunOptions;
+use ecgdig_core::prelude::{RunOptions, Verdict};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -282,7 +284,15 @@ fn run_with_progress(d: &Digitizer, inputs: &[PathBuf], args: &DigitizeArgs) -> 
     let quiet = args.quiet;
     let on_done = |o: &FileOutcome| {
         let line = match &o.status {
-            Status::Ok(t) => format!("ok      {} ({:.2} s)", o.label(), t.as_secs_f64()),
+            Status::Ok(t) => match o.review.as_ref().filter(|r| r.verdict == Verdict::Check) {
+                Some(r) => format!(
+                    "check   {} ({:.2} s): {}",
+                    o.label(),
+                    t.as_secs_f64(),
+                    r.reasons
+                ),
+                None => format!("ok      {} ({:.2} s)", o.label(), t.as_secs_f64()),
+            },
             Status::Skipped => format!("skipped {} (output exists)", o.label()),
             Status::Failed(e) => {
                 format!("failed  {}: {} [{}]", o.label(), reason(e), e.class.name())
@@ -328,6 +338,15 @@ fn report_outcome(d: &Digitizer, report: &BatchReport, inputs: &[PathBuf], args:
         Ok(p) if report.failed() > 0 => eprintln!("failures listed in {}", p.display()),
         Ok(_) => {}
         Err(e) => eprintln!("error: cannot write failures.csv: {e}"),
+    }
+    match report.write_review(&args.output) {
+        Ok(p) if report.to_check() > 0 => eprintln!(
+            "{} pages to check, listed with every page's verdict in {}",
+            report.to_check(),
+            p.display()
+        ),
+        Ok(_) => {}
+        Err(e) => eprintln!("error: cannot write review.csv: {e}"),
     }
     eprintln!("\n{}config hash {}", report.summary(), d.pipeline.hash());
     if args.profile {

@@ -18,7 +18,8 @@
 //! files that are not images, images too large to decode safely (decompression bombs: the
 //! declared size is checked before any pixel is allocated, and the decoder
 //! runs under `image::Limits`) and images too small to hold an ECG each give a
-//! clear, classified error.
+//! clear, classified error. A JPEG cut short, which the decoder would fill
+//! with grey, is refused too ([`crate::input::jpeg_end`]).
 //!
 //! ```
 //! # let toml = r#"
@@ -155,6 +156,11 @@ pub fn decode(bytes: &[u8], cfg: &LoadImageConfig) -> Result<PageImage> {
     if input::sniff(bytes) == DocKind::Pdf {
         let pdf = input::pdf::open(bytes)?;
         return input::pdf::render_page(&pdf, 0, &limits);
+    }
+    if input::sniff(bytes) == DocKind::Jpeg {
+        // a cut JPEG decodes with its missing rows grey: refuse it instead
+        input::jpeg_end::check_complete(bytes)
+            .map_err(|e| Error::new(ErrorClass::Decode, format!("incomplete JPEG: {e}")))?;
     }
     if let Some((w, h)) = input::declared_size(bytes) {
         if w.saturating_mul(h) > limits.max_pixels {

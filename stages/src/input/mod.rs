@@ -12,6 +12,7 @@
 //! * [`pdf`]: PDF pages rasterised with `hayro` (pure Rust) at a chosen dpi.
 
 pub mod dpi;
+pub mod jpeg_end;
 pub mod load;
 pub mod pdf;
 pub mod read;

@@ -13,14 +13,20 @@
 //!             "mm_per_mv": 10.0, "rotation_degrees": .., "source": "grid",
 //!             "confidence": .. } | null,
 //!   "layout": { "kind": "three_by_four_rhythm", "panels": [..] } | null,
+//!   "verdict": "ok" | "check" | "failed" | null,
+//!   "reasons": ["probably wrong: V1 0.21"] | null,
 //!   "leads": { "I": { "start": 0, "end": 1250, "t_start": 0.0,
 //!                     "t_end": 2.5, "confidence": 0.93,
+//!                     "evidence": { "traced": 0.98, .. },
 //!                     "samples": [0.01, null, ...] } | null, ... } }
 //! ```
 //!
 //! `samples` cover the lead's window `[start, end)` on the page timeline
 //! (`t = index / fs`), `null` where the value is unknown; all twelve leads
 //! are keys, `null` for a lead not on the page. Values are rounded to 0.1 µV.
+//! `verdict`, `reasons` and each lead's `evidence` come from the
+//! `lead_confidence` stage (null or absent without it); `confidence` is then
+//! the probability that the lead scores at least 5 dB.
 //!
 //! ```
 //! # let toml = r#"
@@ -107,14 +113,27 @@ pub fn to_json(
     let mut leads = Map::new();
     for lead in Lead::ALL {
         let v = match s.lead(lead) {
-            Some(sig) => json!({
-                "start": sig.start,
-                "end": sig.end(),
-                "t_start": sig.start as f64 / fs,
-                "t_end": sig.end() as f64 / fs,
-                "confidence": round4(sig.confidence),
-                "samples": sig.samples.iter().map(|&v| round4(v)).collect::<Vec<_>>(),
-            }),
+            Some(sig) => {
+                let mut v = json!({
+                    "start": sig.start,
+                    "end": sig.end(),
+                    "t_start": sig.start as f64 / fs,
+                    "t_end": sig.end() as f64 / fs,
+                    "confidence": round4(sig.confidence),
+                    "samples": sig.samples.iter().map(|&v| round4(v)).collect::<Vec<_>>(),
+                });
+                let evidence = s
+                    .assessment
+                    .as_ref()
+                    .and_then(|a| a.evidence.get(lead.index()))
+                    .and_then(|e| e.as_ref());
+                if let Some(ev) = evidence {
+                    let named: Map<String, Value> =
+                        ev.iter().map(|(k, x)| (k.clone(), round4(*x))).collect();
+                    v["evidence"] = Value::Object(named);
+                }
+                v
+            }
             None => Value::Null,
         };
         leads.insert(lead.to_string(), v);
@@ -140,6 +159,8 @@ pub fn to_json(
             "confidence": g.confidence,
         })),
         "layout": layout.map(|l| serde_json::to_value(l).unwrap_or(Value::Null)),
+        "verdict": s.assessment.as_ref().map(|a| a.verdict.name()),
+        "reasons": s.assessment.as_ref().map(|a| a.reasons.clone()),
         "leads": leads,
     })
 }

@@ -136,6 +136,8 @@ pub fn blend(a: &Signals, b: &Signals, cfg: &BlendConfig) -> Signals {
         };
         out.set(lead, merged);
     }
+    // the page's verdict and evidence stay with the leads judged
+    out.assessment = a.assessment.clone();
     out
 }
 
