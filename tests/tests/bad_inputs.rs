@@ -348,6 +348,30 @@ fn build_corpus() -> Corpus {
         ),
         Some(NotEcg),
     );
+    // pure noise: ink everywhere, no grid, no beats
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let noise = image::RgbImage::from_fn(1100, 850, |_, _| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let v = state.to_le_bytes();
+        image::Rgb([v[0], v[1], v[2]])
+    });
+    put(
+        "noise.png",
+        &encode(
+            &image::DynamicImage::ImageRgb8(noise),
+            image::ImageFormat::Png,
+        ),
+        Some(NotEcg),
+    );
+    // the first half of a JPEG page (a download cut short): the decoder
+    // would fill the lower half with grey
+    let whole = encode(
+        &image::DynamicImage::ImageRgb8(good_page(7)),
+        image::ImageFormat::Jpeg,
+    );
+    put("cut-short.jpg", &whole[..whole.len() / 2], Some(Decode));
     // a dangling symlink: listed, but cannot be read
     #[cfg(unix)]
     {
@@ -469,6 +493,20 @@ fn bad_inputs_fail_clearly_and_the_batch_goes_on() {
         &root,
     );
     assert_eq!(rows, want, "failures.csv of the CLI run");
+    // review.csv: every page with its verdict; the bad ones failed
+    let review = std::fs::read_to_string(out2.join("review.csv")).unwrap();
+    let mut verdicts: BTreeMap<String, String> = BTreeMap::new();
+    for line in review.lines().skip(1) {
+        let cols: Vec<&str> = line.split(',').collect();
+        let name = name_of(Path::new(cols[0]), &root);
+        verdicts.insert(format!("{name}#{}", cols[1]), cols[3].to_string());
+    }
+    for (name, v) in &verdicts {
+        let file = name.split('#').next().unwrap_or_default();
+        let bad = corpus.bad.contains_key(file);
+        assert_eq!(bad, v == "failed", "review.csv: {name} is {v}\n{review}");
+    }
+    assert!(verdicts.len() >= corpus.good_stems.len(), "{review}");
     for stem in &corpus.good_stems {
         assert!(out2.join(format!("{stem}.csv")).exists(), "CLI: {stem}");
     }

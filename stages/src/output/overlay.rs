@@ -5,6 +5,9 @@
 //! is requested (`ecgdig digitize --overlay`), writes `<stem>_overlay.png`
 //! atomically: the page washed out, each panel's box (blue), its baseline
 //! (green), its lead name and confidence, and the traced path (red) on top.
+//! When the signals were judged (`lead_confidence`), the confidence shown is
+//! the calibrated one; a lead under `doubt_below` gets a magenta box and
+//! label with a `?`, and the page's verdict is written in its top-left corner.
 //!
 //! ```
 //! # let toml = r#"
@@ -13,6 +16,7 @@
 //! inputs = { image = "deskew", layout = "layout", traces = "trace", signals = "signals" }
 //! wash = 0.55
 //! font_px = 22.0
+//! doubt_below = 0.5
 //! # "#;
 //! # ecgdig_stages::link();
 //! # ecgdig_core::config::check_stage_example(toml).unwrap();
@@ -31,6 +35,8 @@ pub struct WriteOverlayConfig {
     pub wash: f32,
     /// Height of the lead labels, pixels.
     pub font_px: f32,
+    /// Judged leads under this confidence are marked as doubtful (magenta).
+    pub doubt_below: f32,
 }
 
 impl Default for WriteOverlayConfig {
@@ -38,6 +44,7 @@ impl Default for WriteOverlayConfig {
         Self {
             wash: 0.55,
             font_px: 22.0,
+            doubt_below: 0.5,
         }
     }
 }
@@ -73,6 +80,7 @@ register_stage!(
             "how much the page is faded towards white under the drawing, 0..1"
         ),
         ("font_px", "height of the lead labels, pixels"),
+        ("doubt_below", "judged leads under this confidence get a magenta box and label"),
     ],
     example = "[stages.overlay]\ntype = \"write_overlay\"\ninputs = { image = \"deskew\", layout = \"layout\", traces = \"trace\" }\n"
 );
@@ -124,8 +132,36 @@ impl WriteOverlayConfig {
         let blue = Rgb([40, 80, 230]);
         let green = Rgb([0, 170, 60]);
         let red = Rgb([230, 20, 20]);
-        for p in &layout.panels {
-            rect(&mut img, &p.bbox, blue);
+        let magenta = Rgb([210, 0, 170]);
+        let judged = signals.and_then(|s| s.assessment.as_ref().map(|a| (s, a)));
+        // the calibrated confidence when judged, else the tracer's own
+        let confidence = |i: usize, p: &Panel| -> f32 {
+            match judged {
+                Some((s, _)) => s.lead(p.lead).map_or(0.0, |l| l.confidence),
+                None => traces
+                    .traces
+                    .iter()
+                    .find(|t| t.panel == i)
+                    .map(|t| t.confidence)
+                    .or_else(|| signals.and_then(|s| s.lead(p.lead)).map(|l| l.confidence))
+                    .unwrap_or(0.0),
+            }
+        };
+        let doubtful =
+            |i: usize, p: &Panel| judged.is_some() && confidence(i, p) < self.doubt_below;
+        for (i, p) in layout.panels.iter().enumerate() {
+            if doubtful(i, p) {
+                rect(&mut img, &p.bbox, magenta);
+                let inner = Rect {
+                    x0: p.bbox.x0 + 1.0,
+                    y0: p.bbox.y0 + 1.0,
+                    x1: p.bbox.x1 - 1.0,
+                    y1: p.bbox.y1 - 1.0,
+                };
+                rect(&mut img, &inner, magenta);
+            } else {
+                rect(&mut img, &p.bbox, blue);
+            }
             hline(&mut img, p.x_start, p.x_end, p.baseline_y, green);
         }
         for t in &traces.traces {
@@ -138,14 +174,12 @@ impl WriteOverlayConfig {
         }
         if let Ok(font) = FontRef::try_from_slice(dejavu::sans::bold()) {
             for (i, p) in layout.panels.iter().enumerate() {
-                let conf = traces
-                    .traces
-                    .iter()
-                    .find(|t| t.panel == i)
-                    .map(|t| t.confidence)
-                    .or_else(|| signals.and_then(|s| s.lead(p.lead)).map(|l| l.confidence))
-                    .unwrap_or(0.0);
-                let label = format!("{} {:.2}", p.lead.name(), conf);
+                let conf = confidence(i, p);
+                let (label, colour) = if doubtful(i, p) {
+                    (format!("{} {:.2} ?", p.lead.name(), conf), magenta)
+                } else {
+                    (format!("{} {:.2}", p.lead.name(), conf), blue)
+                };
                 text(
                     &mut img,
                     &font,
@@ -153,8 +187,20 @@ impl WriteOverlayConfig {
                     p.x_start + 4.0,
                     p.baseline_y + 4.0,
                     &label,
-                    blue,
+                    colour,
                 );
+            }
+            if let Some((_, a)) = judged {
+                let mut line = format!("verdict: {}", a.verdict);
+                if let Some(r) = a.reasons.first() {
+                    line.push_str(&format!(" ({r})"));
+                }
+                let colour = if a.verdict == Verdict::Ok {
+                    blue
+                } else {
+                    magenta
+                };
+                text(&mut img, &font, self.font_px, 6.0, 4.0, &line, colour);
             }
         }
         img
@@ -264,5 +310,28 @@ mod tests {
             .filter(|&(x, y)| img.get_pixel(x, y).0 == [40, 80, 230])
             .count();
         assert!(drawn > 20);
+        // judged as doubtful: the box turns magenta, and the verdict is written
+        let mut s = Signals::empty(100.0, 1000);
+        s.set(
+            Lead::AVR,
+            LeadSignal {
+                start: 0,
+                samples: vec![0.0; 250],
+                confidence: 0.2,
+            },
+        );
+        s.assessment = Some(PageAssessment {
+            verdict: Verdict::Check,
+            reasons: vec!["probably wrong: aVR 0.20".into()],
+            evidence: vec![None; N_LEADS],
+        });
+        let img = WriteOverlayConfig::default().draw(&page, &layout, &traces, Some(&s));
+        assert_eq!(img.get_pixel(10, 70).0, [210, 0, 170]);
+        assert_eq!(img.get_pixel(11, 70).0, [210, 0, 170]);
+        let top = (0..200)
+            .flat_map(|x| (0..10).map(move |y| (x, y)))
+            .filter(|&(x, y)| img.get_pixel(x, y).0 == [210, 0, 170])
+            .count();
+        assert!(top > 20, "verdict text drawn: {top}");
     }
 }

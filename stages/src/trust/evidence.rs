@@ -17,7 +17,13 @@
 //! | `is_limb` | 1 for I, II, III, aVR, aVL, aVF |
 //! | `einthoven_change` | how far the Einthoven projection moved the lead, relative to its size |
 //! | `beat_sync` | correlation of the lead's slope envelope with its simultaneous neighbours' (before the Einthoven projection) |
+//! | `has_repeat` | 1 when the lead is drawn twice (a short panel and a rhythm strip) |
+//! | `repeat_agreement` | correlation of the two tracings over their common time (NaN without a repeat) |
+//! | `pulse_like` | 1 when the lead starts or ends with a flat 0.6–2.5 mV plateau of 0.05–0.3 s: a calibration pulse traced as signal |
+//! | `layout_known` | 1 when the layout is one of the named formats (3x4, 3x4 + rhythm, 6x2, 12x1) |
 //! | `page_traced` | mean `traced` over the page's leads |
+//! | `page_log_amplitude` | median `log_amplitude` of the page's leads (a gain read wrong moves all of them) |
+//! | `rate_deviation` | \|ln(heart rate / 72 bpm)\| on the page's longest lead (a paper speed read wrong halves or doubles the rate); NaN under two beats |
 //! | `page_sync` | median `beat_sync` over the page's leads |
 //! | `grid_confidence` | how clearly the page's scale was measured |
 //! | `scale_measured` | 1 when the scale came from the grid or a calibration pulse |
@@ -29,7 +35,7 @@ use ecgdig_core::prelude::*;
 use image::GrayImage;
 
 /// Names of the evidence values, in the order of [`Evidence::values`].
-pub const FEATURES: [&str; 14] = [
+pub const FEATURES: [&str; 20] = [
     "traced",
     "gaps",
     "on_ink",
@@ -40,8 +46,14 @@ pub const FEATURES: [&str; 14] = [
     "is_limb",
     "einthoven_change",
     "beat_sync",
+    "has_repeat",
+    "repeat_agreement",
+    "pulse_like",
+    "layout_known",
     "page_traced",
     "page_sync",
+    "page_log_amplitude",
+    "rate_deviation",
     "grid_confidence",
     "scale_measured",
 ];
@@ -373,6 +385,116 @@ pub fn beat_sync(signals: &Signals) -> [Option<f32>; N_LEADS] {
     out
 }
 
+/// The path's y at `x` (linear between points; `None` in a gap or outside).
+fn path_at(points: &[[f32; 2]], x: f32) -> Option<f32> {
+    let k = points.partition_point(|p| p[0] < x);
+    let b = points.get(k)?;
+    if (b[0] - x).abs() < 1e-3 {
+        return b[1].is_finite().then_some(b[1]);
+    }
+    let a = points.get(k.checked_sub(1)?)?;
+    if b[0] - a[0] > 3.0 || !a[1].is_finite() || !b[1].is_finite() {
+        return None;
+    }
+    Some(a[1] + (b[1] - a[1]) * (x - a[0]) / (b[0] - a[0]))
+}
+
+/// Correlation of the lead's two tracings (panels `pi` and `qi`) over
+/// their common time, sampled at `fs`; `None` without a common second.
+fn repeat_agreement(parts: &PageParts, pi: usize, qi: usize, fs: f32) -> Option<f32> {
+    let (p, q) = (&parts.layout.panels[pi], &parts.layout.panels[qi]);
+    let (t0, t1) = (p.t_start.max(q.t_start), p.t_end.min(q.t_end));
+    if t1 - t0 < 1.0 {
+        return None;
+    }
+    let path = |i: usize| {
+        parts
+            .traces
+            .traces
+            .iter()
+            .find(|t| t.panel == i)
+            .map(|t| t.points.as_slice())
+    };
+    let (pp, qp) = (path(pi)?, path(qi)?);
+    let pps = parts.grid.px_per_second();
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    let n = ((t1 - t0) * fs) as usize;
+    for k in 0..n {
+        let t = t0 + k as f32 / fs;
+        let ya = path_at(pp, p.x_start + (t - p.t_start) * pps);
+        let yb = path_at(qp, q.x_start + (t - q.t_start) * pps);
+        if let (Some(ya), Some(yb)) = (ya, yb) {
+            a.push(p.baseline_y - ya);
+            b.push(q.baseline_y - yb);
+        }
+    }
+    (a.len() * 2 >= n).then(|| correlation(&a, &b))
+}
+
+/// 1 when the lead starts or ends with a calibration pulse traced as
+/// signal: within 0.35 s of an end, a run of 0.05–0.3 s whose samples sit
+/// 0.6–2.5 mV above the lead's median and within 0.1 mV of each other.
+fn pulse_like(samples: &[f32], fs: f32) -> f32 {
+    let finite: Vec<f32> = samples.iter().copied().filter(|v| v.is_finite()).collect();
+    if finite.len() < (0.5 * fs) as usize {
+        return 0.0;
+    }
+    let base = crate::imaging::median(&finite);
+    let (min_run, max_run) = ((0.05 * fs) as usize, (0.3 * fs) as usize);
+    let reach = (0.35 * fs) as usize;
+    let n = samples.len();
+    let found = |range: std::ops::Range<usize>| -> bool {
+        let mut i = range.start;
+        while i < range.end {
+            let lift = samples[i] - base;
+            if !(0.6..=2.5).contains(&lift) {
+                i += 1;
+                continue;
+            }
+            let level = samples[i];
+            let mut j = i;
+            while j < n && (samples[j] - level).abs() <= 0.1 {
+                j += 1;
+            }
+            if (min_run..=max_run).contains(&(j - i)) {
+                return true;
+            }
+            i = j.max(i + 1);
+        }
+        false
+    };
+    let head = found(0..reach.min(n));
+    let tail = found(n.saturating_sub(reach + max_run)..n);
+    if head || tail {
+        1.0
+    } else {
+        0.0
+    }
+}
+
+/// |ln(rate / 72 bpm)| of the heart rate on the page's longest lead; NaN
+/// when fewer than two beats are found.
+fn page_rate_deviation(signals: &Signals) -> f32 {
+    let Some(longest) = signals
+        .leads
+        .iter()
+        .flatten()
+        .max_by_key(|l| l.samples.iter().filter(|v| v.is_finite()).count())
+    else {
+        return f32::NAN;
+    };
+    let x: Vec<f32> = longest
+        .samples
+        .iter()
+        .map(|v| if v.is_finite() { *v } else { 0.0 })
+        .collect();
+    let peaks = crate::dsp::detect_r_peaks(&x, signals.fs, &crate::dsp::RPeakParams::default());
+    match crate::dsp::heart_rate_bpm(&peaks, signals.fs) {
+        Some(bpm) if bpm > 0.0 => (bpm / 72.0).ln().abs(),
+        _ => f32::NAN,
+    }
+}
+
 /// The evidence about every lead on the page, by [`Lead::index`].
 pub fn page_evidence(parts: &PageParts) -> [Option<Evidence>; N_LEADS] {
     let chosen = chosen_panels(parts.layout);
@@ -413,6 +535,19 @@ pub fn page_evidence(parts: &PageParts) -> [Option<Evidence>; N_LEADS] {
     } else {
         crate::imaging::median(&syncs)
     };
+    let layout_known = !matches!(parts.layout.kind, LayoutKind::Other);
+    let mut amplitudes: Vec<f32> = present
+        .iter()
+        .filter_map(|&i| parts.signals.leads[i].as_ref())
+        .map(|l| (0.05 + robust_range(&l.samples)).ln())
+        .collect();
+    let page_log_amplitude = if amplitudes.is_empty() {
+        0.0
+    } else {
+        amplitudes.sort_by(f32::total_cmp);
+        amplitudes[amplitudes.len() / 2]
+    };
+    let rate_deviation = page_rate_deviation(parts.raw.unwrap_or(parts.signals));
     let scale_measured = matches!(
         parts.grid.source,
         ScaleSource::Grid | ScaleSource::CalibrationPulse
@@ -423,6 +558,16 @@ pub fn page_evidence(parts: &PageParts) -> [Option<Evidence>; N_LEADS] {
             continue;
         };
         let raw = parts.raw.and_then(|r| r.lead(lead));
+        // the lead's other panel, if it is drawn twice
+        let repeat = chosen[lead.index()].and_then(|pi| {
+            let qi = parts
+                .layout
+                .panels
+                .iter()
+                .enumerate()
+                .position(|(qi, q)| qi != pi && q.lead == lead)?;
+            Some(repeat_agreement(parts, pi, qi, parts.signals.fs).unwrap_or(0.0))
+        });
         out[lead.index()] = Some(Evidence {
             values: [
                 p.traced,
@@ -435,8 +580,14 @@ pub fn page_evidence(parts: &PageParts) -> [Option<Evidence>; N_LEADS] {
                 if lead.is_limb() { 1.0 } else { 0.0 },
                 einthoven_change(sig, raw),
                 sync[lead.index()].unwrap_or(0.0),
+                if repeat.is_some() { 1.0 } else { 0.0 },
+                repeat.unwrap_or(f32::NAN),
+                pulse_like(raw.unwrap_or(sig).samples.as_slice(), parts.signals.fs),
+                if layout_known { 1.0 } else { 0.0 },
                 page_traced,
                 page_sync,
+                page_log_amplitude,
+                rate_deviation,
                 parts.grid.confidence,
                 if scale_measured { 1.0 } else { 0.0 },
             ],
