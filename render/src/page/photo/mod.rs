@@ -235,7 +235,7 @@ pub fn draw(rng: &mut ChaCha8Rng, page_aspect: f64, max_rotation_degrees: f64) -
             angle_degrees: rng.random_range(0.0..180.0),
             wavelength: rng.random_range(0.5..1.4),
             phase: rng.random_range(0.0..std::f64::consts::TAU),
-            stretch: rng.random_range(0.001..0.005),
+            stretch: rng.random_range(0.0005..0.002),
         }
     };
     let lens_k1 = rng.random_range(-0.015..0.025);

@@ -12,8 +12,8 @@
 //!    (relative to its distance) it looks larger by `1 + z` about the page
 //!    centre, so `D = -(s - m) z(s)`: a cylinder has `z` quadratic across its
 //!    axis (`+`: both edges lifted, `-`: the middle), a wave has `z`
-//!    sinusoidal. A wave also stretches and squeezes the sheet along its
-//!    direction (the foreshortening of its slopes): `D += n a sin(...)`.
+//!    sinusoidal. A wave also stretches and squeezes the sheet a little
+//!    along its direction (its slopes seen at an angle): `D += n a cos(...)`.
 //!
 //! [`PhotoWarp::forward`] (page to frame, for the ground truth) inverts this
 //! by Newton iterations; tests check the round trip to 1e-6 px.
