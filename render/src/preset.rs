@@ -205,9 +205,21 @@ mod tests {
         let lo = cover.iter().cloned().fold(1.0, f64::min);
         let hi = cover.iter().cloned().fold(0.0, f64::max);
         assert!(hi - lo > 0.15, "{lo}..{hi}");
-        for p in &ph {
-            for c in p.corners {
-                assert!((0.03..=0.97).contains(&c[0]) && (0.03..=0.97).contains(&c[1]));
+        // The whole sheet, curl and lens included, stays inside the frame.
+        for ((spec, _), p) in photos.iter().zip(&ph) {
+            let (w, h) = spec.size_px();
+            let warp = crate::page::photo::PhotoWarp::new(p, (w, h)).unwrap();
+            let (fw, fh) = (warp.frame.0 as f64, warp.frame.1 as f64);
+            let (wf, hf) = (w as f64 - 0.5, h as f64 - 0.5);
+            for i in 0..=20 {
+                let t = i as f64 / 20.0;
+                for (x, y) in [(t * wf, -0.5), (t * wf, hf), (-0.5, t * hf), (wf, t * hf)] {
+                    let (u, v) = warp.forward(x, y);
+                    assert!(
+                        u > 2.0 && v > 2.0 && u < fw - 3.0 && v < fh - 3.0,
+                        "{u},{v}"
+                    );
+                }
             }
         }
     }

@@ -11,10 +11,10 @@
 //! covers roughly 60 to 90 % of the frame and stays wholly inside it.
 //!
 //! The geometry is in [`warp`]; the desk and the light in [`scene`]. Order:
-//! the page is sampled through the inverse map (bilinear; the map is exact
-//! every 4 pixels along a row and linear between), with an
-//! anti-aliased sheet edge and a soft contact shadow on the desk), then the
-//! light field multiplies the frame. Colour tint, defocus blur, sensor noise
+//! the page is sampled through the inverse map, bilinearly, with an
+//! anti-aliased sheet edge and a soft contact shadow on the desk (the map is
+//! evaluated exactly every 4 pixels along a row and linearly between, far
+//! below 0.01 px off); then the light field multiplies the frame. Colour tint, defocus blur, sensor noise
 //! and JPEG are the ordinary [`Distortions`](super::distort::Distortions)
 //! fields, applied afterwards by the caller.
 //!
