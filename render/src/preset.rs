@@ -11,6 +11,12 @@
 //! - `variety`: every printout convention (layouts, rhythm strips, Cabrera,
 //!   pulse placement, gains, speeds, uneven printer scales, label fonts,
 //!   grids, clutter); see [`crate::variety`].
+//! - `photo`: a clean-like page (160..220 dpi, mostly red or pink grid, light
+//!   wrinkles on some) photographed on a desk by a hand-held phone:
+//!   perspective, cylindrical or wavy curl, mild lens distortion, uneven
+//!   light with a shadow band on half the pages, colour tint, slight defocus,
+//!   sensor noise, JPEG q78..92; see [`crate::page::photo`]. The largest
+//!   rotation bounds the in-plane rotation (default ±6°).
 
 use crate::page::distort::{BwMode, Distortions};
 use crate::page::{GridColor, PageSpec};
@@ -26,6 +32,7 @@ pub enum Preset {
     Distorted,
     Bw,
     Variety,
+    Photo,
 }
 
 impl Preset {
@@ -35,6 +42,7 @@ impl Preset {
             "distorted" => Some(Preset::Distorted),
             "bw" => Some(Preset::Bw),
             "variety" => Some(Preset::Variety),
+            "photo" => Some(Preset::Photo),
             _ => None,
         }
     }
@@ -105,6 +113,31 @@ pub fn draw(
             d.jpeg_quality = Some(90);
         }
         Preset::Variety => {}
+        Preset::Photo => {
+            const GRIDS: [GridColor; 8] = [
+                GridColor::Red,
+                GridColor::Red,
+                GridColor::Red,
+                GridColor::Pink,
+                GridColor::Pink,
+                GridColor::Green,
+                GridColor::Blue,
+                GridColor::Grey,
+            ];
+            spec.grid_color = GRIDS[rng.random_range(0..GRIDS.len())];
+            spec.dpi = rng.random_range(160..=220) as f32;
+            if rng.random_bool(0.3) {
+                d.wrinkles = Some(rng.random_range(0.1..0.35));
+            }
+            let (w, h) = spec.size_px();
+            let aspect = w as f64 / h.max(1) as f64;
+            let r = max_rotation_degrees.unwrap_or(6.0) as f64;
+            d.photo = Some(crate::page::photo::draw(&mut rng, aspect, r));
+            d.tint = Some(random_tint(&mut rng, 0.35));
+            d.blur_sigma_px = Some(rng.random_range(0.3..1.1));
+            d.noise_sigma = Some(rng.random_range(2.0..7.0));
+            d.jpeg_quality = Some(rng.random_range(78..=92));
+        }
     }
     (spec, d)
 }
@@ -124,5 +157,70 @@ mod tests {
         assert_eq!(spec.dpi, 100.0);
         assert!(d.rotation_degrees.unwrap().abs() <= 2.0 && d.bw.is_some());
         assert_eq!(draw(Preset::Clean, "r", 9, None).1, Distortions::default());
+    }
+
+    #[test]
+    fn photo_settings_vary_over_a_seed_range() {
+        use crate::page::photo::CurlKind;
+        assert_eq!(
+            draw(Preset::Photo, "r", 5, None),
+            draw(Preset::Photo, "r", 5, None)
+        );
+        let photos: Vec<_> = (0..40)
+            .map(|s| draw(Preset::Photo, "r", s, Some(4.0)))
+            .collect();
+        let ph: Vec<_> = photos.iter().filter_map(|(_, d)| d.photo.clone()).collect();
+        assert_eq!(ph.len(), 40);
+        let cyl = ph
+            .iter()
+            .filter(|p| p.curl.kind == CurlKind::Cylinder)
+            .count();
+        assert!((8..=32).contains(&cyl), "{cyl} cylinders");
+        let bands = ph.iter().filter(|p| p.light.shadow_band.is_some()).count();
+        assert!((8..=32).contains(&bands), "{bands} shadow bands");
+        assert!(ph.iter().any(|p| p.lens_k1 > 0.005) && ph.iter().any(|p| p.lens_k1 < -0.005));
+        assert!(ph.iter().all(|p| p.rotation_degrees.abs() <= 4.0));
+        let dpis: std::collections::BTreeSet<u32> =
+            photos.iter().map(|(s, _)| s.dpi as u32).collect();
+        assert!(dpis.len() > 10, "{dpis:?}");
+        // The sheet (the corners' quad, by the shoelace formula) covers
+        // about 60 to 90 % of the frame, and its corners stay inside.
+        let cover: Vec<f64> = ph
+            .iter()
+            .map(|p| {
+                let c = &p.corners;
+                (0..4)
+                    .map(|i| {
+                        let (a, b) = (c[i], c[(i + 1) % 4]);
+                        a[0] * b[1] - b[0] * a[1]
+                    })
+                    .sum::<f64>()
+                    .abs()
+                    / 2.0
+            })
+            .collect();
+        let mean = cover.iter().sum::<f64>() / cover.len() as f64;
+        assert!((0.6..0.85).contains(&mean), "mean cover {mean}");
+        assert!(cover.iter().all(|c| (0.4..0.93).contains(c)), "{cover:?}");
+        let lo = cover.iter().cloned().fold(1.0, f64::min);
+        let hi = cover.iter().cloned().fold(0.0, f64::max);
+        assert!(hi - lo > 0.15, "{lo}..{hi}");
+        // The whole sheet, curl and lens included, stays inside the frame.
+        for ((spec, _), p) in photos.iter().zip(&ph) {
+            let (w, h) = spec.size_px();
+            let warp = crate::page::photo::PhotoWarp::new(p, (w, h)).unwrap();
+            let (fw, fh) = (warp.frame.0 as f64, warp.frame.1 as f64);
+            let (wf, hf) = (w as f64 - 0.5, h as f64 - 0.5);
+            for i in 0..=20 {
+                let t = i as f64 / 20.0;
+                for (x, y) in [(t * wf, -0.5), (t * wf, hf), (-0.5, t * hf), (wf, t * hf)] {
+                    let (u, v) = warp.forward(x, y);
+                    assert!(
+                        u > 2.0 && v > 2.0 && u < fw - 3.0 && v < fh - 3.0,
+                        "{u},{v}"
+                    );
+                }
+            }
+        }
     }
 }

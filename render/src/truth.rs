@@ -18,7 +18,12 @@
 //! `rotation_degrees` (signed, clockwise positive), `distortions`, `seed`,
 //! `record_name`, `page_start_sample`, `grid_color`, `grid_style`,
 //! `trace_width_px`, `homography` (page to image, row-major `[x, y, 1]`) and
-//! per lead `rhythm`.
+//! per lead `rhythm`. A photo page (`distortions.photo`) is a larger frame
+//! (`width`, `height`) and its page-to-image map also bends (curl, lens):
+//! `plotted_pixels` and every box corner go through that full map (the box
+//! edges between the corners are curved in the photo, so a quad only
+//! approximates them, by at most a few pixels), while `homography` holds its
+//! projective part only.
 //!
 //! Printout conventions (all optional when reading): page scales
 //! `px_per_mm_x` / `px_per_mm_y` (pixels per grid millimetre), `px_per_s`,
@@ -75,8 +80,13 @@ impl Quad {
     }
     /// Each corner through a page-to-image homography, rounded to 2 decimals.
     pub fn mapped(&self, h: &Homography) -> Quad {
+        self.mapped_by(|x, y| h.apply(x, y))
+    }
+    /// Each corner through a page-to-image map `(x, y) -> (x', y')`,
+    /// rounded to 2 decimals.
+    pub fn mapped_by(&self, map: impl Fn(f64, f64) -> (f64, f64)) -> Quad {
         let f = |c: [f64; 2]| {
-            let (x, y) = h.apply(c[1], c[0]);
+            let (x, y) = map(c[1], c[0]);
             [round2(y), round2(x)]
         };
         Quad {
@@ -199,7 +209,8 @@ pub struct PageTruth {
     pub grid_style: GridStyle,
     #[serde(default)]
     pub trace_width_px: f64,
-    /// Page-to-image homography (identity without geometric distortion).
+    /// Page-to-image homography (identity without geometric distortion; a
+    /// photo's projective part only).
     #[serde(default = "identity")]
     pub homography: [[f64; 3]; 3],
     /// Pixels per grid millimetre along x and y (before distortions).

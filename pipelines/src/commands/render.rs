@@ -7,8 +7,9 @@
 //! Page `k` shows seconds `[10k, 10k+10)` of its record.
 //!
 //! A `--preset` (clean, distorted, bw: roughly the ecg-image-kit dev sets;
-//! variety: every printout convention the renderer knows) draws each page's
-//! settings from the seed; explicit flags override it.
+//! variety: every printout convention the renderer knows; photo: a phone
+//! photo of the sheet on a desk) draws each page's settings from the seed;
+//! explicit flags override it.
 
 use anyhow::{bail, Context};
 use ecgdig_render::page::distort::{BwMode, Distortions};
@@ -36,6 +37,12 @@ pub enum Preset {
     /// scales, label fonts / sizes / positions, dotted / coarse / dark grids,
     /// header and handwritten clutter.
     Variety,
+    /// A phone photo of a clean-like page (160..220 dpi) on a desk:
+    /// perspective, cylindrical or wavy curl, lens distortion, uneven light
+    /// and shadow bands, defocus, noise, JPEG q78..92; the image is the
+    /// camera frame and the truth follows the warp. --rotate: the largest
+    /// in-plane rotation (default 6°).
+    Photo,
 }
 
 impl From<Preset> for preset::Preset {
@@ -45,6 +52,7 @@ impl From<Preset> for preset::Preset {
             Preset::Distorted => preset::Preset::Distorted,
             Preset::Bw => preset::Preset::Bw,
             Preset::Variety => preset::Preset::Variety,
+            Preset::Photo => preset::Preset::Photo,
         }
     }
 }
@@ -187,6 +195,9 @@ fn settings(
         d.rotation_degrees = args.rotate;
     }
     if let Some(p) = args.perspective {
+        if d.photo.is_some() {
+            bail!("--perspective does not combine with --preset photo (the photo draws its own)");
+        }
         d.perspective = Some(p);
     }
     if let Some(b) = args.blur {

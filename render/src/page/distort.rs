@@ -10,7 +10,8 @@
 //! positive = clockwise on screen, and perspective corner jitter; the page is
 //! scaled down so that it stays inside the frame, and the area around it is
 //! `background`), then camera and file effects (uneven lighting and shadows,
-//! colour tint, Gaussian blur, Gaussian noise, JPEG round trip).
+//! colour tint, Gaussian blur, Gaussian noise, JPEG round trip). A phone
+//! photo ([`super::photo`]) takes the place of the geometry step.
 
 use image::{GrayImage, Luma, RgbImage};
 use rand::{Rng, SeedableRng};
@@ -65,10 +66,15 @@ pub struct Distortions {
     /// Colour around the page after a geometric distortion.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub background: Option<[u8; 3]>,
+    /// A phone photo of the sheet on a desk (see [`super::photo`]); it
+    /// replaces `rotation_degrees`, `perspective` and `background`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub photo: Option<super::photo::Photo>,
 }
 
 impl Distortions {
-    /// True if any geometric distortion is on.
+    /// True if any geometric distortion of the flat page (rotation,
+    /// perspective) is on; a photo is not counted here.
     pub fn is_geometric(&self) -> bool {
         self.rotation_degrees.is_some_and(|r| r != 0.0) || self.perspective.is_some_and(|p| p > 0.0)
     }
@@ -288,7 +294,11 @@ pub fn warp_mask(src: &GrayImage, h: &Homography) -> GrayImage {
 
 /// A smooth field sampled on a coarse grid and bilinearly interpolated:
 /// multiplies every pixel by `field(x, y)`.
-fn multiply_smooth(img: &mut RgbImage, step: usize, field: impl Fn(f64, f64) -> f32 + Sync) {
+pub(crate) fn multiply_smooth(
+    img: &mut RgbImage,
+    step: usize,
+    field: impl Fn(f64, f64) -> f32 + Sync,
+) {
     let (w, h) = (img.width() as usize, img.height() as usize);
     let gw = w / step + 2;
     let gh = h / step + 2;

@@ -20,7 +20,10 @@
 //! the anti-aliased union of capsules around the straight segments between
 //! consecutive samples (see [`raster`]), so its centreline is exactly the
 //! annotated path. Geometric distortions map every annotated point, box
-//! corner and the mask through the same homography as the image.
+//! corner and the mask through the same homography as the image; a photo
+//! ([`photo`]) maps them through its full warp (perspective, curl, lens), so
+//! the image grows to the photo's frame and a box's four corners are exact
+//! while its edges, curved in the photo, are only approximated by the quad.
 //!
 //! # Lead mask
 //! `lead_mask` holds 0 for background and `Lead::index() + 1` (1 = I ... 12 =
@@ -35,6 +38,7 @@ pub mod distort;
 pub mod grid;
 pub mod layout;
 pub mod marks;
+pub mod photo;
 pub mod raster;
 pub mod style;
 pub mod text;
@@ -530,15 +534,22 @@ pub fn render_page(
         distort::bw_print(&mut image, mode);
     }
     // Geometry.
-    let hom = if distortions.is_geometric() {
+    let hom = if let Some(ph) = &distortions.photo {
+        let (img, mask, warp) = photo::apply(&image, &lead_mask, ph, seed)
+            .ok_or_else(|| Error::stage("the photo settings define no valid warp"))?;
+        image = img;
+        lead_mask = mask;
+        PageToImage::Photo(warp)
+    } else if distortions.is_geometric() {
         let hm = distort::geometry(distortions, w, h, seed);
         let bg = distortions.background.unwrap_or([28, 30, 34]);
         image = distort::warp_rgb(&image, &hm, bg);
         lead_mask = distort::warp_mask(&lead_mask, &hm);
-        hm
+        PageToImage::Flat(hm)
     } else {
-        Homography::identity()
+        PageToImage::Flat(Homography::identity())
     };
+    let map = |x: f64, y: f64| hom.apply(x, y);
     // Camera and file.
     if let Some(s) = distortions.shadows.filter(|s| *s > 0.0) {
         distort::shadows(&mut image, s, seed);
@@ -571,14 +582,14 @@ pub fn render_page(
                 .iter()
                 .filter(|q| q.1.is_finite())
                 .map(|&(x, y)| {
-                    let (u, v) = hom.apply(x, y);
+                    let (u, v) = map(x, y);
                     [round2(v), round2(u)]
                 })
                 .collect();
-            lt.lead_bounding_box = lt.lead_bounding_box.mapped(&hom);
-            lt.text_bounding_box = lt.text_bounding_box.map(|q| q.mapped(&hom));
+            lt.lead_bounding_box = lt.lead_bounding_box.mapped_by(map);
+            lt.text_bounding_box = lt.text_bounding_box.map(|q| q.mapped_by(map));
             for q in &mut lt.pulse_bounding_boxes {
-                *q = q.mapped(&hom);
+                *q = q.mapped_by(map);
             }
             lt
         })
@@ -587,8 +598,8 @@ pub fn render_page(
     let rhythm = spec.rhythm_strips();
     let truth = PageTruth {
         sampling_frequency: record.fs,
-        width: w,
-        height: h,
+        width: image.width(),
+        height: image.height(),
         resolution: spec.dpi,
         x_grid: round2(5.0 * ppx),
         y_grid: round2(5.0 * ppy),
@@ -613,7 +624,7 @@ pub fn render_page(
             .first()
             .map_or_else(|| "None".to_string(), |l| l.name().to_string()),
         trace_width_px: width_px,
-        homography: hom.m,
+        homography: hom.homography().m,
         px_per_mm_x: ppx,
         px_per_mm_y: ppy,
         px_per_s: spec.paper_speed_mm_per_s as f64 * ppx,
@@ -637,7 +648,7 @@ pub fn render_page(
             .map(|m| ClutterTruth {
                 kind: m.kind.to_string(),
                 text: m.text,
-                bounding_box: Quad::from_box(m.bbox).mapped(&hom),
+                bounding_box: Quad::from_box(m.bbox).mapped_by(map),
             })
             .collect(),
         leads,
@@ -648,6 +659,29 @@ pub fn render_page(
         lead_mask,
         jpeg,
     })
+}
+
+/// Where a page point lands in the final image.
+enum PageToImage {
+    /// A flat page through a homography (identity without distortion).
+    Flat(Homography),
+    Photo(photo::PhotoWarp),
+}
+
+impl PageToImage {
+    fn apply(&self, x: f64, y: f64) -> (f64, f64) {
+        match self {
+            PageToImage::Flat(h) => h.apply(x, y),
+            PageToImage::Photo(w) => w.forward(x, y),
+        }
+    }
+    /// The projective part (all of it for a flat page).
+    fn homography(&self) -> Homography {
+        match self {
+            PageToImage::Flat(h) => *h,
+            PageToImage::Photo(w) => w.homography,
+        }
+    }
 }
 
 /// Blends ink of one colour over the page.
