@@ -9,7 +9,8 @@ it is calibrated.
 A SET_DIR holds `pred/<image>.json` (the pipeline's JSON, with each lead's
 `evidence` and `confidence`) and `eval.json` (`ecgdig eval --json`, with
 each lead's SNR). A lead is a row; its label is SNR >= 5 dB. The model is
-L2-regularised logistic regression on standardised evidence, fitted by
+L2-regularised logistic regression on standardised evidence (each value
+clipped to +-4 standard deviations), fitted by
 Newton's method (numpy only).
 """
 
@@ -21,6 +22,7 @@ import numpy as np
 
 FAILED_DB = 5.0
 L2 = 1.0  # ridge penalty on the standardised weights (not on the bias)
+CLIP = 4.0  # standardised values are clipped to +-CLIP (as the stage does)
 
 
 def rows(set_dir):
@@ -52,7 +54,7 @@ def fit(x, y):
     x = np.where(np.isnan(x), mean, x)
     scale = x.std(axis=0)
     scale[scale < 1e-6] = 1.0
-    z = (x - mean) / scale
+    z = np.clip((x - mean) / scale, -CLIP, CLIP)
     a = np.hstack([np.ones((len(z), 1)), z])
     w = np.zeros(a.shape[1])
     pen = np.full(a.shape[1], L2)
@@ -96,7 +98,7 @@ def predict(model, evidence):
         x = evidence.get(n)
         if x is None or not np.isfinite(x):
             x = m
-        z += w * (x - m) / sc
+        z += w * min(max((x - m) / sc, -CLIP), CLIP)
     return 1 / (1 + np.exp(-z))
 
 

@@ -1,7 +1,8 @@
 //! The model that turns a lead's [evidence](super::evidence) into a
 //! calibrated confidence: logistic regression on standardised evidence,
-//! `p = 1 / (1 + exp(-(bias + Σ wᵢ·(xᵢ - meanᵢ) / scaleᵢ)))`, where `p` is
-//! the probability that the lead scores at least 5 dB against the truth.
+//! `p = 1 / (1 + exp(-(bias + Σ wᵢ·clip((xᵢ - meanᵢ) / scaleᵢ))))`, where
+//! `p` is the probability that the lead scores at least 5 dB against the
+//! truth and `clip` limits each standardised value to ±[`CLIP`].
 //!
 //! The shipped coefficients (`lead_confidence_model.json` beside this file)
 //! are fitted by `scripts/fit-confidence.sh` on rendered pages with exact
@@ -11,6 +12,11 @@
 
 use super::evidence::{Evidence, FEATURES, N_FEATURES};
 use serde::Deserialize;
+
+/// A standardised value is clipped to ±CLIP before it is weighed, so that
+/// evidence far outside what the model was fitted on (a page unlike any
+/// rendered one) cannot dominate the sum.
+pub const CLIP: f32 = 4.0;
 
 /// The shipped model, as JSON.
 pub const SHIPPED: &str = include_str!("lead_confidence_model.json");
@@ -93,7 +99,8 @@ impl LeadModel {
         for i in 0..N_FEATURES {
             let x = ev.values[i];
             let x = if x.is_finite() { x } else { self.mean[i] };
-            z += self.weights[i] * (x - self.mean[i]) / self.scale[i];
+            let zi = ((x - self.mean[i]) / self.scale[i]).clamp(-CLIP, CLIP);
+            z += self.weights[i] * zi;
         }
         1.0 / (1.0 + (-z).exp())
     }
@@ -110,13 +117,13 @@ mod tests {
     }
 
     #[test]
-    fn more_ink_on_the_path_means_more_confidence() {
+    fn a_path_on_the_ink_means_more_confidence() {
         let m = LeadModel::shipped();
         let mut good = Evidence { values: m.mean };
         let mut bad = good;
-        let i = FEATURES.iter().position(|f| *f == "ink_explained").unwrap();
-        good.values[i] = 0.95;
-        bad.values[i] = 0.05;
+        let i = FEATURES.iter().position(|f| *f == "on_ink").unwrap();
+        good.values[i] = 1.0;
+        bad.values[i] = 0.3;
         assert!(m.probability(&good) > m.probability(&bad));
     }
 

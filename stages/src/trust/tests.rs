@@ -173,13 +173,13 @@ fn one_row_page(wrong: &[Lead]) -> (Layout, Traces, GridInfo, GrayImage, Signals
         );
     }
     let layout = Layout {
-        kind: LayoutKind::Other,
+        kind: LayoutKind::ThreeByFour,
         page_seconds: 8.0,
         row_baselines: vec![50.0],
         panels,
     };
     let mut grid = GridInfo::from_dpi(25.4, ScaleSource::Grid);
-    grid.confidence = 0.9;
+    grid.confidence = 1.0;
     (layout, Traces { traces }, grid, mask, s)
 }
 
@@ -253,7 +253,9 @@ fn a_page_of_wrong_leads_fails_and_blank_writes_them_as_unknown() {
 
 #[test]
 fn a_page_with_no_ink_on_its_paths_and_no_shared_beats_is_not_an_ecg() {
-    let (layout, traces, grid, _, s) = one_row_page(&[]);
+    let (layout, traces, _, _, s) = one_row_page(&[]);
+    // no grid found: the scale is assumed
+    let grid = GridInfo::from_dpi(25.4, ScaleSource::Assumed);
     // scribbles: each lead its own unrelated curve, none on the (empty) mask
     let mut s2 = s.clone();
     for (k, lead) in [Lead::I, Lead::II, Lead::III, Lead::V1]
