@@ -9,8 +9,8 @@ it is calibrated.
 A SET_DIR holds `pred/<image>.json` (the pipeline's JSON, with each lead's
 `evidence` and `confidence`) and `eval.json` (`ecgdig eval --json`, with
 each lead's SNR). A lead is a row; its label is SNR >= 5 dB. The model is
-L2-regularised logistic regression on standardised evidence (each value
-clipped to +-4 standard deviations), fitted by
+L2-regularised logistic regression on standardised evidence (spread floored
+at 0.25, each value clipped to +-4), fitted by
 Newton's method (numpy only).
 """
 
@@ -21,7 +21,11 @@ import sys
 import numpy as np
 
 FAILED_DB = 5.0
-L2 = 1.0  # ridge penalty on the standardised weights (not on the bias)
+L2 = 10.0  # ridge penalty on the standardised weights (not on the bias)
+# Evidence is standardised by its spread, but by no less than this: a share
+# that is nearly constant on the fitting pages (grid confidence, gaps) would
+# otherwise turn a rare small deviation into many standard deviations.
+SCALE_FLOOR = 0.25
 CLIP = 4.0  # standardised values are clipped to +-CLIP (as the stage does)
 
 
@@ -52,8 +56,7 @@ def matrix(data, names):
 def fit(x, y):
     mean = np.nanmean(x, axis=0)
     x = np.where(np.isnan(x), mean, x)
-    scale = x.std(axis=0)
-    scale[scale < 1e-6] = 1.0
+    scale = np.maximum(x.std(axis=0), SCALE_FLOOR)
     z = np.clip((x - mean) / scale, -CLIP, CLIP)
     a = np.hstack([np.ones((len(z), 1)), z])
     w = np.zeros(a.shape[1])
@@ -143,6 +146,7 @@ def main():
             "leads": int(len(y)),
             "failed_share": round(float(1 - y.mean()), 4),
             "l2": L2,
+            "scale_floor": SCALE_FLOOR,
             "features": names,
             "mean": [round(float(v), 6) for v in mean],
             "scale": [round(float(v), 6) for v in scale],

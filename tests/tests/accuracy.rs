@@ -169,14 +169,21 @@ const DISTORTED_OVERCONFIDENT_MAX: usize = 1;
 #[test]
 fn dev_distorted_confidence_points_at_the_failed_leads() {
     let Some(shared) = shared() else {
-        eprintln!("skipping the confidence guard: ../shared/data/dev not found (set ECGDIG_SHARED)");
+        eprintln!(
+            "skipping the confidence guard: ../shared/data/dev not found (set ECGDIG_SHARED)"
+        );
         return;
     };
     let dir = shared.join("data/dev/distorted");
     let mut stems: Vec<String> = std::fs::read_dir(&dir)
         .expect("dev/distorted")
         .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().to_str()?.strip_suffix(".jpg").map(String::from))
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()?
+                .strip_suffix(".jpg")
+                .map(String::from)
+        })
         .collect();
     stems.sort();
     let images: Vec<&str> = stems.iter().map(String::as_str).collect();

@@ -4,7 +4,11 @@
 //! * `ecgdig kaggle submit --test-csv test.csv --images <dir> -o submission.csv [--config c.toml]`
 //!   writes `id,value` rows, `{image}_{row}_{lead}`, exactly `number_of_rows`
 //!   per (image, lead) at that line's `fs`, never NaN/inf; a missing or
-//!   unreadable image gets a warning and the fallback value 0.0.
+//!   unreadable image gets a warning and the fallback value 0.0. A lead the
+//!   pipeline judges probably wrong is written as traced: the default
+//!   pipeline's `low_confidence = "keep"`, which scores best on the Kaggle
+//!   metric on every dev set (docs/confidence-model.md); `--set
+//!   confidence.low_confidence=blank` writes such leads as zeros instead.
 //! * `ecgdig kaggle eval --train-dir <dir> --pred <dir>` scores page CSVs
 //!   against the train layout with the competition metric.
 
