@@ -297,9 +297,9 @@ fn einthoven_change(judged: &LeadSignal, raw: Option<&LeadSignal>) -> f32 {
 fn slope_envelope(s: &LeadSignal, fs: f32) -> Vec<f32> {
     let n = s.samples.len();
     let mut d = vec![0f32; n];
-    for i in 1..n {
-        let v = s.samples[i] - s.samples[i - 1];
-        d[i] = if v.is_finite() { v.abs() } else { 0.0 };
+    for (di, w) in d.iter_mut().skip(1).zip(s.samples.windows(2)) {
+        let v = w[1] - w[0];
+        *di = if v.is_finite() { v.abs() } else { 0.0 };
     }
     let r = ((0.02 * fs).round() as usize).max(1);
     let env = crate::imaging::smooth(&d, r);
