@@ -3,7 +3,7 @@
 //! grid fragments and ruled lines.
 
 use super::detect::{LayoutDetectConfig, Row};
-use super::pulse::find_pulse;
+use super::pulse::{find_end_pulse, find_pulse};
 use crate::imaging;
 use ecgdig_core::prelude::*;
 
@@ -84,7 +84,11 @@ impl LayoutDetectConfig {
             // a row that starts with a calibration pulse is a row however
             // quiet its trace (a low-voltage rhythm strip)
             let pulse = find_pulse(m, w, h, lvl, x0, yb, ppx, ppy);
-            if waviness < min_waviness && pulse.is_none() {
+            // ...or ends with one (a pulse right of the last trace)
+            let end_pulse = find_end_pulse(m, w, h, lvl, x1, yb, ppx, ppy)
+                .filter(|e| pulse.is_none_or(|p| e.rise > p.1 + ppx))
+                .map(|e| (e.rise, e.fall));
+            if waviness < min_waviness && pulse.is_none() && end_pulse.is_none() {
                 continue;
             }
             let (pulse, x_start) = match pulse {
@@ -103,6 +107,8 @@ impl LayoutDetectConfig {
                     ink_x1: x1 as f32,
                     x_start,
                     pulse,
+                    end_pulse,
+                    x_stop: end_pulse.map(|e| self.signal_stop(e.0, grid, fs)),
                     waviness,
                 },
             ));
@@ -110,7 +116,7 @@ impl LayoutDetectConfig {
         let top = cands.iter().map(|c| c.0).fold(0.0, f32::max);
         let kept: Vec<(bool, Row)> = cands
             .into_iter()
-            .filter(|c| c.0 >= self.min_peak_fraction * top || c.2.pulse.is_some())
+            .filter(|c| c.0 >= self.min_peak_fraction * top || c.2.has_pulse())
             .map(|c| (c.0 >= self.min_peak_fraction * top && c.1, c.2))
             .collect();
         // rows kept for their pulse alone prop a layout up but cannot make
@@ -136,17 +142,33 @@ impl LayoutDetectConfig {
                 }
             }
         }
+        // (so do the pulses at the rows' ends)
+        let ends: Vec<f32> = rows
+            .iter()
+            .filter_map(|r| r.end_pulse.map(|p| p.0))
+            .collect();
+        if ends.len() >= 3 {
+            let column = imaging::median(&ends);
+            for r in rows.iter_mut() {
+                if r.end_pulse
+                    .is_some_and(|p| (p.0 - column).abs() > self.pulse_column_tolerance_mm * ppx)
+                {
+                    r.end_pulse = None;
+                    r.x_stop = None;
+                }
+            }
+        }
         // with two or more pulsed rows to compare with, a row without a
         // pulse whose ink hardly waves next to theirs is grid fragments or
         // a crease picked up off the traces (a header area's ghost rows)
         let pulsed_waviness: Vec<f32> = rows
             .iter()
-            .filter(|r| r.pulse.is_some())
+            .filter(|r| r.has_pulse())
             .map(|r| r.waviness)
             .collect();
         if pulsed_waviness.len() >= 2 {
             let bar = self.min_relative_waviness * imaging::median(&pulsed_waviness);
-            rows.retain(|r| r.pulse.is_some() || r.waviness >= bar);
+            rows.retain(|r| r.has_pulse() || r.waviness >= bar);
         }
         // rows without a pulse start where the others do when most have one
         let starts: Vec<f32> = rows
@@ -154,16 +176,17 @@ impl LayoutDetectConfig {
             .filter(|r| r.pulse.is_some())
             .map(|r| r.x_start)
             .collect();
-        // when three or more rows start with a calibration pulse, rows
-        // without one outside them are text lines, shadows or page edges
-        // (above the first or below the last row with a pulse)
-        if starts.len() >= 3 {
-            let first = rows.iter().position(|r| r.pulse.is_some()).unwrap_or(0);
-            let last = rows.iter().rposition(|r| r.pulse.is_some()).unwrap_or(0);
+        // when three or more rows start (or end) with a calibration pulse,
+        // rows without one outside them are text lines, shadows or page
+        // edges (above the first or below the last row with a pulse)
+        let n_pulsed = rows.iter().filter(|r| r.has_pulse()).count();
+        if n_pulsed >= 3 {
+            let first = rows.iter().position(|r| r.has_pulse()).unwrap_or(0);
+            let last = rows.iter().rposition(|r| r.has_pulse()).unwrap_or(0);
             // ...unless the row ends where the pulsed rows end and stands
             // one row spacing beyond them: a noisy rhythm strip whose
             // pulse was missed
-            let pulsed: Vec<&Row> = rows.iter().filter(|r| r.pulse.is_some()).collect();
+            let pulsed: Vec<&Row> = rows.iter().filter(|r| r.has_pulse()).collect();
             let end = imaging::median(&pulsed.iter().map(|r| r.ink_x1).collect::<Vec<_>>());
             let gaps: Vec<f32> = pulsed
                 .windows(2)
@@ -181,7 +204,7 @@ impl LayoutDetectConfig {
                 (ends_with_them || on_the_beat) && d > 0.7 * spacing && d < 1.4 * spacing
             };
             let mut keep: Vec<bool> = (0..rows.len())
-                .map(|i| rows[i].pulse.is_some() || (i > first && i < last))
+                .map(|i| rows[i].has_pulse() || (i > first && i < last))
                 .collect();
             let mut from = rows[last].baseline_y;
             for i in last + 1..rows.len() {
@@ -223,17 +246,17 @@ impl LayoutDetectConfig {
         // rows without a pulse crowded between rows with one (ruled lines,
         // a neighbour's tall waves) are not rows either: real rows keep the
         // spacing of the pulsed ones
-        if starts.len() >= 3 {
+        if n_pulsed >= 3 {
             let pulsed: Vec<f32> = rows
                 .iter()
-                .filter(|r| r.pulse.is_some())
+                .filter(|r| r.has_pulse())
                 .map(|r| r.baseline_y)
                 .collect();
             let gaps: Vec<f32> = pulsed.windows(2).map(|p| p[1] - p[0]).collect();
             let spacing = imaging::median(&gaps);
             if spacing.is_finite() && spacing > 0.0 {
                 rows.retain(|r| {
-                    r.pulse.is_some()
+                    r.has_pulse()
                         || pulsed
                             .iter()
                             .all(|&b| (b - r.baseline_y).abs() > 0.6 * spacing)
@@ -250,7 +273,7 @@ impl LayoutDetectConfig {
             if let Some(first_full) = widths.iter().position(|&w| w >= 0.8 * typical) {
                 retain_indexed(&mut rows, |i, r| {
                     i >= first_full
-                        || r.pulse.is_some()
+                        || r.has_pulse()
                         || widths[i] >= self.min_header_row_fraction * typical
                 });
             }
@@ -278,6 +301,17 @@ impl LayoutDetectConfig {
                 }
             }
         }
+        // rows without a pulse at their end stop where the others' signals
+        // stop when most rows end with one (their pulse was missed)
+        let stops: Vec<f32> = rows.iter().filter_map(|r| r.x_stop).collect();
+        if stops.len() * 2 > rows.len() {
+            let med = imaging::median(&stops);
+            for r in rows.iter_mut().filter(|r| r.end_pulse.is_none()) {
+                if r.ink_x1 > med {
+                    r.x_stop = Some(med);
+                }
+            }
+        }
         rows
     }
 }
@@ -298,11 +332,16 @@ fn stretches(occ: &[bool], max_gap: usize) -> Vec<(usize, usize)> {
 }
 
 /// The least-squares line through the pulsed rows' rising edges, as x
-/// against the baseline's y (flat when they share a y).
+/// against the baseline's y (flat when they share a y): the pulses at the
+/// rows' starts, or at their ends when fewer than two rows start with one.
 fn rise_line(rows: &[&Row]) -> impl Fn(f32) -> f32 {
+    let at_start = rows.iter().filter(|r| r.pulse.is_some()).count() >= 2;
     let pts: Vec<(f32, f32)> = rows
         .iter()
-        .filter_map(|r| r.pulse.map(|p| (r.baseline_y, p.0)))
+        .filter_map(|r| {
+            let p = if at_start { r.pulse } else { r.end_pulse };
+            p.map(|p| (r.baseline_y, p.0))
+        })
         .collect();
     let line = imaging::fit_line(&pts);
     move |y| line.map_or(0.0, |l| l.at(y))
