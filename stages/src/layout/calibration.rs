@@ -7,7 +7,7 @@
 //! At the start of each row, left of where the signal begins, or at its end,
 //! right of where the signal stops (or at both), the pulse is a rectangle
 //! standing on the baseline: 1 mV high (10 mm at the standard gain) and
-//! 0.08 to 0.28 s wide (5 mm at 0.2 s and 25 mm/s). At a row's end it is
+//! 1.6 to 7 mm wide (5 mm at 0.2 s and 25 mm/s). At a row's end it is
 //! measured where the pulse detector ([`crate::layout::pulse`]) finds one.
 //! Its height is the span of the tallest ink column at its edges, less the
 //! pen width; the median over rows and ends is used.

@@ -9,7 +9,8 @@
 //!    enough are kept when ink runs along them for at least `min_row_length_mm`.
 //! 2. **Row extent**: the longest stretch of ink along the baseline (gaps up
 //!    to a few mm bridged). A calibration pulse (a 10 mm tall, 5 mm wide
-//!    rectangle at the row's start) is recognised from its two vertical edges.
+//!    rectangle at the row's start, as ecg-image-kit prints it) is
+//!    recognised from its two vertical edges.
 //!    The signal starts `pulse_seconds` (0.2 s) after the pulse starts: with
 //!    the page `image` connected the rise is placed to a hundredth of a pixel
 //!    from the image's shading ([`crate::layout::pulse_edge`]), and the pulse starts
@@ -23,7 +24,7 @@
 //!    put it there, or at both ends): the signal stops `rise_delay_steps`
 //!    sample steps and `end_pulse_clearance_mm` before that pulse rises,
 //!    so the last panel's `x_end` never reaches into it. A pulse 5, 10 or
-//!    20 mm tall and 0.08 to 0.28 s wide is recognised
+//!    20 mm tall and 1.6 to 7 mm (0.064 to 0.28 s at 25 mm/s) wide is recognised
 //!    ([`crate::layout::pulse`]).
 //! 3. **Format**: from the number of rows: 3 rows = 3x4, 4 = 3x4 + a lead II
 //!    rhythm strip, 5 = 3x4 + II, V1 rhythm strips, 6 = 6x2 (or 3x4 + three

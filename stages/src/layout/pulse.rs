@@ -3,7 +3,7 @@
 //!
 //! A pulse is a flat-topped rectangle standing on the row's baseline: 1 mV
 //! high (5, 10 or 20 mm at the usual gains, each within a quarter) and
-//! 0.08 to 0.28 s wide (2 to 7 mm at 25 mm/s). Printers put it left of a
+//! 1.6 to 7 mm wide (0.064 to 0.28 s at 25 mm/s). Printers put it left of a
 //! row's first trace, right of its last one, at both ends, or nowhere; the
 //! same detector ([`find_pulse_in`]) looks at both ends, preferring the pair
 //! of edges nearest the row's end it searches from.
@@ -242,8 +242,9 @@ fn pulse_of_height(
         }
     }
     if from == RowEnd::End {
-        // the rightmost fall first, then the widest pulse ending there
-        pairs.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.total_cmp(&b.0)));
+        // the rightmost fall first, then the narrowest pulse ending there
+        // (as the leftmost rise, then the narrowest, at a row's start)
+        pairs.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.0.total_cmp(&a.0)));
     }
     let ink = |x: usize, y: isize| y >= 0 && (y as usize) < h && m[y as usize * w + x] >= lvl;
     pairs.into_iter().find_map(|(e0, e1)| {
