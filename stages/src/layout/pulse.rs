@@ -121,10 +121,24 @@ pub fn find_pulse(
     ppx: f32,
     ppy: f32,
 ) -> Option<(f32, f32)> {
+    find_start_pulse(m, w, h, lvl, x0, baseline, ppx, ppy).map(|p| (p.rise, p.fall))
+}
+
+/// [`find_pulse`] with the pulse's height.
+#[allow(clippy::too_many_arguments)]
+pub fn find_start_pulse(
+    m: &[u8],
+    w: usize,
+    h: usize,
+    lvl: u8,
+    x0: usize,
+    baseline: f32,
+    ppx: f32,
+    ppy: f32,
+) -> Option<FoundPulse> {
     let xs = x0 as f32 - 10.0 * ppx;
     let xe = x0 as f32 + 30.0 * ppx;
     find_pulse_in(m, w, h, lvl, (xs, xe), RowEnd::Start, baseline, ppx, ppy)
-        .map(|p| (p.rise, p.fall))
 }
 
 /// Looks for the calibration pulse at the end of a row (last ink at `x1`):

@@ -3,7 +3,7 @@
 //! grid fragments and ruled lines.
 
 use super::detect::{LayoutDetectConfig, Row};
-use super::pulse::{find_end_pulse, find_pulse};
+use super::pulse::{find_end_pulse, find_start_pulse};
 use crate::imaging;
 use ecgdig_core::prelude::*;
 
@@ -45,8 +45,9 @@ impl LayoutDetectConfig {
         } else {
             self.min_waviness
         };
-        // (projection peak, passes the waviness bar on its own, row)
-        let mut cands: Vec<(f32, bool, Row)> = Vec::new();
+        // (projection peak, passes the waviness bar on its own, the heights
+        // (mm) of its pulses at its start and end, row)
+        let mut cands: Vec<(f32, bool, [Option<f32>; 2], Row)> = Vec::new();
         for &y in &kept {
             let yb = imaging::parabolic_peak(&sm, y);
             // ink along the baseline: column occupancy within +-3 mm
@@ -83,24 +84,26 @@ impl LayoutDetectConfig {
             let waviness = off as f32 / (x1 - x0 + 1) as f32;
             // a row that starts with a calibration pulse is a row however
             // quiet its trace (a low-voltage rhythm strip)
-            let pulse = find_pulse(m, w, h, lvl, x0, yb, ppx, ppy);
+            let found = find_start_pulse(m, w, h, lvl, x0, yb, ppx, ppy);
             // ...or ends with one (a pulse right of the last trace)
-            let end_pulse = find_end_pulse(m, w, h, lvl, x1, yb, ppx, ppy)
-                .filter(|e| pulse.is_none_or(|p| e.rise > p.1 + ppx))
-                .map(|e| (e.rise, e.fall));
-            if waviness < min_waviness && pulse.is_none() && end_pulse.is_none() {
+            let found_end = find_end_pulse(m, w, h, lvl, x1, yb, ppx, ppy)
+                .filter(|e| found.is_none_or(|p| e.rise > p.fall + ppx));
+            if waviness < min_waviness && found.is_none() && found_end.is_none() {
                 continue;
             }
-            let (pulse, x_start) = match pulse {
-                Some(edges) => {
+            let (pulse, x_start) = match found {
+                Some(p) => {
+                    let edges = (p.rise, p.fall);
                     let (pulse, start) = self.place_pulse(edges, image, mask, yb, fs, grid);
                     (Some(pulse), start)
                 }
                 None => (None, x0 as f32),
             };
+            let end_pulse = found_end.map(|e| (e.rise, e.fall));
             cands.push((
                 sm[y],
                 waviness >= min_waviness,
+                [found, found_end].map(|p| p.map(|p| p.height_mm)),
                 Row {
                     baseline_y: yb,
                     ink_x0: x0 as f32,
@@ -113,11 +116,30 @@ impl LayoutDetectConfig {
                 },
             ));
         }
+        // the pulses of a page show one gain: a pulse of another height
+        // than most (a neighbour's pulse or a wave seen from an odd
+        // baseline) is not one, nor is a row that had only it to show
+        let heights: Vec<f32> = cands.iter().flat_map(|c| c.2).flatten().collect();
+        let count = |mm: f32| heights.iter().filter(|&&h| h == mm).count();
+        let most = heights.iter().copied().max_by_key(|&h| count(h));
+        if let Some(most) = most.filter(|&m| 2 * count(m) > heights.len()) {
+            for (_, _, classes, r) in cands.iter_mut() {
+                if classes[0].is_some_and(|h| h != most) {
+                    r.pulse = None;
+                    r.x_start = r.ink_x0;
+                }
+                if classes[1].is_some_and(|h| h != most) {
+                    r.end_pulse = None;
+                    r.x_stop = None;
+                }
+            }
+            cands.retain(|c| c.1 || c.3.has_pulse());
+        }
         let top = cands.iter().map(|c| c.0).fold(0.0, f32::max);
         let kept: Vec<(bool, Row)> = cands
             .into_iter()
-            .filter(|c| c.0 >= self.min_peak_fraction * top || c.2.has_pulse())
-            .map(|c| (c.0 >= self.min_peak_fraction * top && c.1, c.2))
+            .filter(|c| c.0 >= self.min_peak_fraction * top || c.3.has_pulse())
+            .map(|c| (c.0 >= self.min_peak_fraction * top && c.1, c.3))
             .collect();
         // rows kept for their pulse alone prop a layout up but cannot make
         // one: a page where no row passes on its own ink is not read (its
