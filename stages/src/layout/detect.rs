@@ -25,7 +25,8 @@
 //!    sample steps and `end_pulse_clearance_mm` before that pulse rises,
 //!    so the last panel's `x_end` never reaches into it. A pulse 5, 10 or
 //!    20 mm tall and 1.6 to 7 mm (0.064 to 0.28 s at 25 mm/s) wide is recognised
-//!    ([`crate::layout::pulse`]).
+//!    ([`crate::layout::pulse`]); the pulses of a page share one height, and
+//!    one of another height than most is dropped.
 //! 3. **Format**: from the number of rows: 3 rows = 3x4, 4 = 3x4 + a lead II
 //!    rhythm strip, 5 = 3x4 + II, V1 rhythm strips, 6 = 6x2 (or 3x4 + three
 //!    rhythm strips when the first three rows show lead separators at a
