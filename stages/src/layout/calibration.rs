@@ -151,6 +151,8 @@ impl CalibrationPulseConfig {
 /// is measured on its own columns; a row without one at either end is
 /// measured on the 8 mm before its start; a row with one at its end only
 /// is not measured at its start (lead labels stand there on such pages).
+/// Found pulses of another height class than most of the page's are left
+/// out.
 pub fn pulse_heights(
     mask: &image::GrayImage,
     layout: &Layout,
@@ -164,6 +166,8 @@ pub fn pulse_heights(
     rows.sort_unstable();
     rows.dedup();
     let mut out = Vec::new();
+    // (heights of the pulses the detector found, with their height class)
+    let mut found: Vec<(f32, f32)> = Vec::new();
     for row in rows {
         let panels = || layout.panels.iter().filter(|p| p.row == row);
         let Some(first) = panels().min_by(|a, b| a.x_start.total_cmp(&b.x_start)) else {
@@ -186,7 +190,7 @@ pub fn pulse_heights(
             pulse_height(m, w, h, cols, b, grid, ink_level, runs)
         };
         if let Some(p) = &at_start {
-            out.extend(measure(p));
+            found.extend(measure(p).map(|hpx| (p.height_mm, hpx)));
         } else if first.col == 0 && end.is_none() {
             // columns from 8 mm before the signal start to just past it
             // (the pulse's falling edge can stand a pen's width after the
@@ -206,9 +210,20 @@ pub fn pulse_heights(
             ));
         }
         if let Some(p) = &end {
-            out.extend(measure(p));
+            found.extend(measure(p).map(|hpx| (p.height_mm, hpx)));
         }
     }
+    // the pulses of a page show one gain: those of another height class
+    // than most are not pulses
+    let count = |mm: f32| found.iter().filter(|f| f.0 == mm).count();
+    let most = found.iter().map(|f| f.0).max_by_key(|&mm| count(mm));
+    let most = most.filter(|&mm| 2 * count(mm) > found.len());
+    out.extend(
+        found
+            .iter()
+            .filter(|f| most.is_none_or(|mm| f.0 == mm))
+            .map(|f| f.1),
+    );
     out
 }
 

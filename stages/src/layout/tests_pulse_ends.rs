@@ -275,3 +275,40 @@ fn a_wave_peaking_between_two_spikes_is_not_a_pulse() {
         assert_eq!(p.height_mm, 10.0);
     }
 }
+
+#[test]
+fn a_pulse_of_another_height_than_the_pages_others_is_dropped() {
+    // 10 mm pulses at the rows' ends; the second row also shows a 5 mm
+    // "pulse" before its start (a printer's mark, or a neighbour's pulse
+    // seen from an odd baseline): the page's pulses show one gain
+    let (mut mask, bs, x0, _, _) = page(Pulses {
+        start: false,
+        end: true,
+        width_mm: 5.0,
+        height_mm: 10.0,
+        end_gap_mm: 1.0,
+    });
+    let (xa, xb) = (x0 - 6.0 * PPMM, x0 - 3.0 * PPMM);
+    let b = bs[1];
+    for k in 0..=(5.0 * PPMM) as u32 {
+        mask.put_pixel(xa as u32, b as u32 - k, Luma([255]));
+        mask.put_pixel(xb as u32, b as u32 - k, Luma([255]));
+    }
+    for x in xa as u32..=xb as u32 {
+        mask.put_pixel(x, (b - 5.0 * PPMM) as u32, Luma([255]));
+    }
+    for x in xb as u32..x0 as u32 {
+        mask.put_pixel(x, b as u32, Luma([255]));
+    }
+    // on its own, the mark is a 5 mm pulse
+    let (w, h) = (mask.width() as usize, mask.height() as usize);
+    let alone = find_pulse(mask.as_raw(), w, h, 100, xa as usize, b, PPMM, PPMM);
+    assert!(alone.is_some_and(|(r, f)| (r - xa).abs() < 1.0 && (f - xb).abs() < 1.0));
+    let rows = config().find_rows(&mask, &grid());
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    assert!(rows
+        .iter()
+        .all(|r| r.pulse.is_none() && r.end_pulse.is_some()));
+    let layout = config().detect(&mask, &grid(), 10.0).unwrap();
+    assert_eq!(gain(&mask, &layout), (10.0, 4));
+}
