@@ -13,6 +13,7 @@
 
 use anyhow::{bail, Context};
 use ecgdig_render::page::distort::{BwMode, Distortions};
+use ecgdig_render::page::style::PulsePosition;
 use ecgdig_render::page::{GridColor, GridStyle, Layout, PageSpec};
 use ecgdig_render::synth::{synthesize, SynthParams};
 use ecgdig_render::{preset, render_page, write};
@@ -132,6 +133,16 @@ pub struct RenderArgs {
     /// Header text (`\n` separates lines).
     #[arg(long)]
     pub header: Option<String>,
+    /// Calibration pulse: start (left of each row, ecg-image-kit), end
+    /// (right of each row), both, or none.
+    #[arg(long)]
+    pub pulse: Option<String>,
+    /// Calibration pulse width, seconds (0.02..1).
+    #[arg(long)]
+    pub pulse_width: Option<f64>,
+    /// Gain, mm/mV (2..40; 10 is standard, 5 and 20 are common).
+    #[arg(long)]
+    pub gain: Option<f32>,
     /// Settings preset, randomised per page from the seed.
     #[arg(long, value_enum)]
     pub preset: Option<Preset>,
@@ -190,6 +201,28 @@ fn settings(
     }
     if args.header.is_some() {
         spec.header = args.header.clone();
+    }
+    if let Some(p) = &args.pulse {
+        if p.trim().eq_ignore_ascii_case("none") {
+            spec.calibration_pulse = false;
+        } else {
+            spec.calibration_pulse = true;
+            spec.pulse_position = PulsePosition::from_name(p).with_context(|| {
+                format!("unknown pulse position `{p}` (start, end, both, none)")
+            })?;
+        }
+    }
+    if let Some(v) = args.pulse_width {
+        if !(0.02..=1.0).contains(&v) {
+            bail!("--pulse-width {v} s is outside 0.02..1");
+        }
+        spec.pulse_width_s = v;
+    }
+    if let Some(g) = args.gain {
+        if !(2.0..=40.0).contains(&g) {
+            bail!("--gain {g} mm/mV is outside 2..40");
+        }
+        spec.gain_mm_per_mv = g;
     }
     if args.preset.is_none() {
         d.rotation_degrees = args.rotate;

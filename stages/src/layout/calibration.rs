@@ -4,11 +4,13 @@
 //! Inputs: `mask`, `grid`, `layout`. Output: `grid`, the scale to convert
 //! traces with.
 //!
-//! At the start of each row, left of where the signal begins, the pulse is a
-//! rectangle standing on the baseline: 1 mV high (10 mm at the standard gain)
-//! and 0.2 s wide (5 mm at 25 mm/s). Its height is the span of the tallest
-//! ink column at its rising edge, less the pen width; the median over rows is
-//! used.
+//! At the start of each row, left of where the signal begins, or at its end,
+//! right of where the signal stops (or at both), the pulse is a rectangle
+//! standing on the baseline: 1 mV high (10 mm at the standard gain) and
+//! 1.6 to 7 mm wide (5 mm at 0.2 s and 25 mm/s). At a row's end it is
+//! measured where the pulse detector ([`crate::layout::pulse`]) finds one.
+//! Its height is the span of the tallest ink column at its edges, less the
+//! pen width; the median over rows and ends is used.
 //!
 //! * With a confident grid, the pulse height in grid millimetres gives the
 //!   gain: about 10 mm keeps 10 mm/mV; about 5 or 20 mm (half or double
@@ -29,6 +31,7 @@
 //! # ecgdig_core::config::check_stage_example(toml).unwrap();
 //! ```
 
+use super::pulse::{find_pulse_in, FoundPulse, RowEnd};
 use crate::imaging;
 use ecgdig_core::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -142,7 +145,14 @@ impl CalibrationPulseConfig {
     }
 }
 
-/// Heights in pixels of the calibration pulses found left of each row's start.
+/// Heights in pixels of the calibration pulses of each row, at its start
+/// (left of its first panel's start) and its end (right of its last
+/// panel's end). Where the pulse detector ([`find_pulse_in`]) finds one, it
+/// is measured on its own columns; a row without one at either end is
+/// measured on the 8 mm before its start; a row with one at its end only
+/// is not measured at its start (lead labels stand there on such pages).
+/// Found pulses of another height class than most of the page's are left
+/// out.
 pub fn pulse_heights(
     mask: &image::GrayImage,
     layout: &Layout,
@@ -151,55 +161,128 @@ pub fn pulse_heights(
 ) -> Vec<f32> {
     let (w, h) = (mask.width() as usize, mask.height() as usize);
     let m = mask.as_raw();
+    let (ppx, ppy) = (grid.px_per_mm_x.max(0.5), grid.px_per_mm_y.max(0.5));
+    let mut rows: Vec<usize> = layout.panels.iter().map(|p| p.row).collect();
+    rows.sort_unstable();
+    rows.dedup();
     let mut out = Vec::new();
-    let mut seen_rows = Vec::new();
-    for p in &layout.panels {
-        if p.col != 0 || seen_rows.contains(&p.row) {
+    // (heights of the pulses the detector found, with their height class)
+    let mut found: Vec<(f32, f32)> = Vec::new();
+    for row in rows {
+        let panels = || layout.panels.iter().filter(|p| p.row == row);
+        let Some(first) = panels().min_by(|a, b| a.x_start.total_cmp(&b.x_start)) else {
             continue;
-        }
-        seen_rows.push(p.row);
-        // columns from 8 mm before the signal start to just past it (the
-        // pulse's falling edge can stand a pen's width after the start)
-        let xs = (p.x_start - 8.0 * grid.px_per_mm_x).max(0.0) as usize;
-        let xe = ((p.x_start + 0.5 * grid.px_per_mm_x).max(0.0) as usize).min(w.saturating_sub(1));
-        let ytop = (p.baseline_y - 25.0 * grid.px_per_mm_y).max(0.0) as usize;
-        let ybot = ((p.baseline_y + 3.0 * grid.px_per_mm_y) as usize).min(h.saturating_sub(1));
-        if xe <= xs || ybot <= ytop {
-            continue;
-        }
-        // per column: longest vertical run of ink touching the baseline region
-        let mut best = 0usize;
-        let mut pen = Vec::new();
-        for x in xs..=xe {
-            let mut run = 0usize;
-            let mut longest = 0usize;
-            for y in ytop..=ybot {
-                if m[y * w + x] >= ink_level {
-                    run += 1;
-                    longest = longest.max(run);
-                } else {
-                    if run > 0 {
-                        pen.push(run);
-                    }
-                    run = 0;
-                }
-            }
-            best = best.max(longest);
-        }
-        let pen_w = if pen.is_empty() {
-            0.0
-        } else {
-            pen.sort_unstable();
-            pen[pen.len() / 2] as f32
         };
-        let hpx = best as f32 - pen_w.min(best as f32 * 0.2);
-        // plausible pulse: 3..25 mm at the current scale
-        let mm = hpx / grid.px_per_mm_y;
-        if (3.0..=25.0).contains(&mm) {
-            out.push(hpx);
+        let Some(last) = panels().max_by(|a, b| a.x_end.total_cmp(&b.x_end)) else {
+            continue;
+        };
+        let b = last.baseline_y;
+        let detect = |xs: f32, xe: f32| {
+            find_pulse_in(m, w, h, ink_level, (xs, xe), RowEnd::Start, b, ppx, ppy)
+        };
+        let end = detect(last.x_end - 1.0 * ppx, last.x_end + 12.0 * ppx);
+        let at_start = detect(first.x_start - 12.0 * ppx, first.x_start + 1.0 * ppx);
+        // a pulse the detector found is measured on its own columns, on
+        // runs of about its height (not a wave's stroke beside it)
+        let measure = |p: &FoundPulse| {
+            let runs = (0.7 * p.height_mm * ppy, 1.3 * p.height_mm * ppy + 1.0 * ppy);
+            let cols = (p.rise - 0.75 * ppx, p.fall + 0.75 * ppx);
+            pulse_height(m, w, h, cols, b, grid, ink_level, runs)
+        };
+        if let Some(p) = &at_start {
+            found.extend(measure(p).map(|hpx| (p.height_mm, hpx)));
+        } else if first.col == 0 && end.is_none() {
+            // columns from 8 mm before the signal start to just past it
+            // (the pulse's falling edge can stand a pen's width after the
+            // start)
+            let xs = first.x_start - 8.0 * grid.px_per_mm_x;
+            let xe = first.x_start + 0.5 * grid.px_per_mm_x;
+            let any = (0.0, f32::INFINITY);
+            out.extend(pulse_height(
+                m,
+                w,
+                h,
+                (xs, xe),
+                first.baseline_y,
+                grid,
+                ink_level,
+                any,
+            ));
+        }
+        if let Some(p) = &end {
+            found.extend(measure(p).map(|hpx| (p.height_mm, hpx)));
         }
     }
+    // the pulses of a page show one gain: those of another height class
+    // than most are not pulses
+    let count = |mm: f32| found.iter().filter(|f| f.0 == mm).count();
+    let most = found.iter().map(|f| f.0).max_by_key(|&mm| count(mm));
+    let most = most.filter(|&mm| 2 * count(mm) > found.len());
+    out.extend(
+        found
+            .iter()
+            .filter(|f| most.is_none_or(|mm| f.0 == mm))
+            .map(|f| f.1),
+    );
     out
+}
+
+/// The height in pixels of a pulse standing on `baseline` among the columns
+/// `xs..=xe`: the longest vertical run of ink in any of them (of the runs
+/// `lo..=hi` pixels long), less the pen width (the median run); `None`
+/// unless 3 to 25 mm at the grid's scale.
+#[allow(clippy::too_many_arguments)]
+fn pulse_height(
+    m: &[u8],
+    w: usize,
+    h: usize,
+    (xs, xe): (f32, f32),
+    baseline: f32,
+    grid: &GridInfo,
+    ink_level: u8,
+    (lo, hi): (f32, f32),
+) -> Option<f32> {
+    let xs = xs.max(0.0) as usize;
+    let xe = (xe.max(0.0) as usize).min(w.saturating_sub(1));
+    let ytop = (baseline - 25.0 * grid.px_per_mm_y).max(0.0) as usize;
+    let ybot = ((baseline + 3.0 * grid.px_per_mm_y).max(0.0) as usize).min(h.saturating_sub(1));
+    if xe <= xs || ybot <= ytop {
+        return None;
+    }
+    // per column: longest vertical run of ink touching the baseline region
+    let mut best = 0usize;
+    let mut pen = Vec::new();
+    for x in xs..=xe {
+        let mut run = 0usize;
+        let mut longest = 0usize;
+        for y in ytop..=ybot {
+            if m[y * w + x] >= ink_level {
+                run += 1;
+            } else {
+                if run > 0 {
+                    pen.push(run);
+                    if (lo..=hi).contains(&(run as f32)) {
+                        longest = longest.max(run);
+                    }
+                }
+                run = 0;
+            }
+        }
+        if (lo..=hi).contains(&(run as f32)) {
+            longest = longest.max(run);
+        }
+        best = best.max(longest);
+    }
+    let pen_w = if pen.is_empty() {
+        0.0
+    } else {
+        pen.sort_unstable();
+        pen[pen.len() / 2] as f32
+    };
+    let hpx = best as f32 - pen_w.min(best as f32 * 0.2);
+    // plausible pulse: 3..25 mm at the current scale
+    let mm = hpx / grid.px_per_mm_y;
+    (3.0..=25.0).contains(&mm).then_some(hpx)
 }
 
 #[cfg(test)]

@@ -9,7 +9,8 @@
 //!    enough are kept when ink runs along them for at least `min_row_length_mm`.
 //! 2. **Row extent**: the longest stretch of ink along the baseline (gaps up
 //!    to a few mm bridged). A calibration pulse (a 10 mm tall, 5 mm wide
-//!    rectangle at the row's start) is recognised from its two vertical edges.
+//!    rectangle at the row's start, as ecg-image-kit prints it) is
+//!    recognised from its two vertical edges.
 //!    The signal starts `pulse_seconds` (0.2 s) after the pulse starts: with
 //!    the page `image` connected the rise is placed to a hundredth of a pixel
 //!    from the image's shading ([`crate::layout::pulse_edge`]), and the pulse starts
@@ -19,6 +20,13 @@
 //!    first ink (or, when most rows have a pulse, at the rows' median start;
 //!    always so between pulsed rows), and with two or more pulsed rows an
 //!    unpulsed row needs `min_relative_waviness` of their median waviness.
+//!    The same detector looks for a pulse at the row's end (some printers
+//!    put it there, or at both ends): the signal stops `rise_delay_steps`
+//!    sample steps and `end_pulse_clearance_mm` before that pulse rises,
+//!    so the last panel's `x_end` never reaches into it. A pulse 5, 10 or
+//!    20 mm tall and 1.6 to 7 mm (0.064 to 0.28 s at 25 mm/s) wide is recognised
+//!    ([`crate::layout::pulse`]); the pulses of a page share one height, and
+//!    one of another height than most is dropped.
 //! 3. **Format**: from the number of rows: 3 rows = 3x4, 4 = 3x4 + a lead II
 //!    rhythm strip, 5 = 3x4 + II, V1 rhythm strips, 6 = 6x2 (or 3x4 + three
 //!    rhythm strips when the first three rows show lead separators at a
@@ -100,6 +108,10 @@ pub struct LayoutDetectConfig {
     pub read_labels: bool,
     /// Smallest template-match score (0..1) a label read needs to name a panel.
     pub label_min_score: f32,
+    /// A row's signal stops this far (mm) before the rise of a pulse at
+    /// its end, besides `rise_delay_steps` (the pulse's pen spreads left of
+    /// its edge).
+    pub end_pulse_clearance_mm: f32,
     /// On a page without pulses (three or more rows), a row whose ink
     /// begins more than this (mm) left of the rows' median start starts
     /// there instead (it took a page edge or a margin mark for its first
@@ -127,6 +139,7 @@ impl Default for LayoutDetectConfig {
             read_labels: false,
             label_min_score: 0.7,
             margin_outlier_mm: 2.0,
+            end_pulse_clearance_mm: 0.35,
         }
     }
 }
@@ -217,6 +230,10 @@ register_stage!(
             "smallest template-match score (0..1) a label read needs to name a panel"
         ),
         (
+            "end_pulse_clearance_mm",
+            "a row's signal stops this far (mm) before the rise of a pulse at its end, besides rise_delay_steps"
+        ),
+        (
             "margin_outlier_mm",
             "without pulses, a row whose ink begins more than this (mm) left of the rows' median start starts at that median"
         ),
@@ -233,11 +250,24 @@ pub struct Row {
     pub ink_x1: f32,
     /// Where the signal starts (after the calibration pulse), pixels.
     pub x_start: f32,
-    /// The calibration pulse's rising and falling edges, if one was seen.
+    /// The calibration pulse's rising and falling edges, if one was seen
+    /// at the row's start.
     pub pulse: Option<(f32, f32)>,
+    /// The edges of a calibration pulse seen at the row's end.
+    pub end_pulse: Option<(f32, f32)>,
+    /// Where the signal must stop (before the end pulse), pixels; `None`:
+    /// where its time window ends.
+    pub x_stop: Option<f32>,
     /// Ink pixels per column away from the baseline (how much the trace
     /// waves; a ruled line or a row of grid fragments hardly does).
     pub waviness: f32,
+}
+
+impl Row {
+    /// True when a calibration pulse was seen at either end.
+    pub fn has_pulse(&self) -> bool {
+        self.pulse.is_some() || self.end_pulse.is_some()
+    }
 }
 
 impl Stage for LayoutDetectConfig {

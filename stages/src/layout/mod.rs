@@ -2,7 +2,7 @@
 //! and the calibration pulse that fixes the voltage scale.
 //!
 //! * [`detect`] (`layout_detect`): the stage; finds rows ([`rows`]), their
-//!   calibration pulses ([`pulse`], placed to a hundredth of a pixel by
+//!   calibration pulses at either end ([`pulse`], placed to a hundredth of a pixel by
 //!   [`pulse_edge`]) and maps rows to panels and lead names ([`panels`]),
 //!   reading the printed lead labels ([`labels`]);
 //! * [`calibration`] (`calibration_pulse`): the pulse's height, reconciled
@@ -18,3 +18,5 @@ pub mod rows;
 
 #[cfg(test)]
 pub(crate) mod tests;
+#[cfg(test)]
+mod tests_pulse_ends;

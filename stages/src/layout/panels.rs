@@ -88,7 +88,12 @@ pub fn build_layout(
         };
         (y0, y1)
     };
-    let x_end_of = |r: &Row, secs: f32| -> f32 { (r.x_start + secs * pps).min(w - 1.0) };
+    // (never into a pulse at the row's end)
+    let x_end_of = |r: &Row, secs: f32| -> f32 {
+        (r.x_start + secs * pps)
+            .min(r.x_stop.unwrap_or(f32::INFINITY))
+            .min(w - 1.0)
+    };
     let seps = separators_at_quarters(rows, mask, grid, pps, page_seconds);
     let (kind, grid_rows): (LayoutKind, Vec<Vec<Lead>>) = match n {
         3 => (
@@ -173,7 +178,7 @@ pub fn build_layout(
             let t1 = t0 + secs;
             let xs = r.x_start + t0 * pps;
             let xe = x_end_of(r, t1);
-            if xs >= w - 1.0 {
+            if xs >= w - 1.0 || xe <= xs {
                 continue;
             }
             panels.push(panel(

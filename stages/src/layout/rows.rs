@@ -3,7 +3,7 @@
 //! grid fragments and ruled lines.
 
 use super::detect::{LayoutDetectConfig, Row};
-use super::pulse::find_pulse;
+use super::pulse::{find_end_pulse, find_start_pulse};
 use crate::imaging;
 use ecgdig_core::prelude::*;
 
@@ -45,8 +45,9 @@ impl LayoutDetectConfig {
         } else {
             self.min_waviness
         };
-        // (projection peak, passes the waviness bar on its own, row)
-        let mut cands: Vec<(f32, bool, Row)> = Vec::new();
+        // (projection peak, passes the waviness bar on its own, the heights
+        // (mm) of its pulses at its start and end, row)
+        let mut cands: Vec<(f32, bool, [Option<f32>; 2], Row)> = Vec::new();
         for &y in &kept {
             let yb = imaging::parabolic_peak(&sm, y);
             // ink along the baseline: column occupancy within +-3 mm
@@ -83,35 +84,62 @@ impl LayoutDetectConfig {
             let waviness = off as f32 / (x1 - x0 + 1) as f32;
             // a row that starts with a calibration pulse is a row however
             // quiet its trace (a low-voltage rhythm strip)
-            let pulse = find_pulse(m, w, h, lvl, x0, yb, ppx, ppy);
-            if waviness < min_waviness && pulse.is_none() {
+            let found = find_start_pulse(m, w, h, lvl, x0, yb, ppx, ppy);
+            // ...or ends with one (a pulse right of the last trace)
+            let found_end = find_end_pulse(m, w, h, lvl, x1, yb, ppx, ppy)
+                .filter(|e| found.is_none_or(|p| e.rise > p.fall + ppx));
+            if waviness < min_waviness && found.is_none() && found_end.is_none() {
                 continue;
             }
-            let (pulse, x_start) = match pulse {
-                Some(edges) => {
+            let (pulse, x_start) = match found {
+                Some(p) => {
+                    let edges = (p.rise, p.fall);
                     let (pulse, start) = self.place_pulse(edges, image, mask, yb, fs, grid);
                     (Some(pulse), start)
                 }
                 None => (None, x0 as f32),
             };
+            let end_pulse = found_end.map(|e| (e.rise, e.fall));
             cands.push((
                 sm[y],
                 waviness >= min_waviness,
+                [found, found_end].map(|p| p.map(|p| p.height_mm)),
                 Row {
                     baseline_y: yb,
                     ink_x0: x0 as f32,
                     ink_x1: x1 as f32,
                     x_start,
                     pulse,
+                    end_pulse,
+                    x_stop: end_pulse.map(|e| self.signal_stop(e.0, grid, fs)),
                     waviness,
                 },
             ));
         }
+        // the pulses of a page show one gain: a pulse of another height
+        // than most (a neighbour's pulse or a wave seen from an odd
+        // baseline) is not one, nor is a row that had only it to show
+        let heights: Vec<f32> = cands.iter().flat_map(|c| c.2).flatten().collect();
+        let count = |mm: f32| heights.iter().filter(|&&h| h == mm).count();
+        let most = heights.iter().copied().max_by_key(|&h| count(h));
+        if let Some(most) = most.filter(|&m| 2 * count(m) > heights.len()) {
+            for (_, _, classes, r) in cands.iter_mut() {
+                if classes[0].is_some_and(|h| h != most) {
+                    r.pulse = None;
+                    r.x_start = r.ink_x0;
+                }
+                if classes[1].is_some_and(|h| h != most) {
+                    r.end_pulse = None;
+                    r.x_stop = None;
+                }
+            }
+            cands.retain(|c| c.1 || c.3.has_pulse());
+        }
         let top = cands.iter().map(|c| c.0).fold(0.0, f32::max);
         let kept: Vec<(bool, Row)> = cands
             .into_iter()
-            .filter(|c| c.0 >= self.min_peak_fraction * top || c.2.pulse.is_some())
-            .map(|c| (c.0 >= self.min_peak_fraction * top && c.1, c.2))
+            .filter(|c| c.0 >= self.min_peak_fraction * top || c.3.has_pulse())
+            .map(|c| (c.0 >= self.min_peak_fraction * top && c.1, c.3))
             .collect();
         // rows kept for their pulse alone prop a layout up but cannot make
         // one: a page where no row passes on its own ink is not read (its
@@ -136,17 +164,33 @@ impl LayoutDetectConfig {
                 }
             }
         }
+        // (so do the pulses at the rows' ends)
+        let ends: Vec<f32> = rows
+            .iter()
+            .filter_map(|r| r.end_pulse.map(|p| p.0))
+            .collect();
+        if ends.len() >= 3 {
+            let column = imaging::median(&ends);
+            for r in rows.iter_mut() {
+                if r.end_pulse
+                    .is_some_and(|p| (p.0 - column).abs() > self.pulse_column_tolerance_mm * ppx)
+                {
+                    r.end_pulse = None;
+                    r.x_stop = None;
+                }
+            }
+        }
         // with two or more pulsed rows to compare with, a row without a
         // pulse whose ink hardly waves next to theirs is grid fragments or
         // a crease picked up off the traces (a header area's ghost rows)
         let pulsed_waviness: Vec<f32> = rows
             .iter()
-            .filter(|r| r.pulse.is_some())
+            .filter(|r| r.has_pulse())
             .map(|r| r.waviness)
             .collect();
         if pulsed_waviness.len() >= 2 {
             let bar = self.min_relative_waviness * imaging::median(&pulsed_waviness);
-            rows.retain(|r| r.pulse.is_some() || r.waviness >= bar);
+            rows.retain(|r| r.has_pulse() || r.waviness >= bar);
         }
         // rows without a pulse start where the others do when most have one
         let starts: Vec<f32> = rows
@@ -154,16 +198,17 @@ impl LayoutDetectConfig {
             .filter(|r| r.pulse.is_some())
             .map(|r| r.x_start)
             .collect();
-        // when three or more rows start with a calibration pulse, rows
-        // without one outside them are text lines, shadows or page edges
-        // (above the first or below the last row with a pulse)
-        if starts.len() >= 3 {
-            let first = rows.iter().position(|r| r.pulse.is_some()).unwrap_or(0);
-            let last = rows.iter().rposition(|r| r.pulse.is_some()).unwrap_or(0);
+        // when three or more rows start (or end) with a calibration pulse,
+        // rows without one outside them are text lines, shadows or page
+        // edges (above the first or below the last row with a pulse)
+        let n_pulsed = rows.iter().filter(|r| r.has_pulse()).count();
+        if n_pulsed >= 3 {
+            let first = rows.iter().position(|r| r.has_pulse()).unwrap_or(0);
+            let last = rows.iter().rposition(|r| r.has_pulse()).unwrap_or(0);
             // ...unless the row ends where the pulsed rows end and stands
             // one row spacing beyond them: a noisy rhythm strip whose
             // pulse was missed
-            let pulsed: Vec<&Row> = rows.iter().filter(|r| r.pulse.is_some()).collect();
+            let pulsed: Vec<&Row> = rows.iter().filter(|r| r.has_pulse()).collect();
             let end = imaging::median(&pulsed.iter().map(|r| r.ink_x1).collect::<Vec<_>>());
             let gaps: Vec<f32> = pulsed
                 .windows(2)
@@ -181,7 +226,7 @@ impl LayoutDetectConfig {
                 (ends_with_them || on_the_beat) && d > 0.7 * spacing && d < 1.4 * spacing
             };
             let mut keep: Vec<bool> = (0..rows.len())
-                .map(|i| rows[i].pulse.is_some() || (i > first && i < last))
+                .map(|i| rows[i].has_pulse() || (i > first && i < last))
                 .collect();
             let mut from = rows[last].baseline_y;
             for i in last + 1..rows.len() {
@@ -223,17 +268,17 @@ impl LayoutDetectConfig {
         // rows without a pulse crowded between rows with one (ruled lines,
         // a neighbour's tall waves) are not rows either: real rows keep the
         // spacing of the pulsed ones
-        if starts.len() >= 3 {
+        if n_pulsed >= 3 {
             let pulsed: Vec<f32> = rows
                 .iter()
-                .filter(|r| r.pulse.is_some())
+                .filter(|r| r.has_pulse())
                 .map(|r| r.baseline_y)
                 .collect();
             let gaps: Vec<f32> = pulsed.windows(2).map(|p| p[1] - p[0]).collect();
             let spacing = imaging::median(&gaps);
             if spacing.is_finite() && spacing > 0.0 {
                 rows.retain(|r| {
-                    r.pulse.is_some()
+                    r.has_pulse()
                         || pulsed
                             .iter()
                             .all(|&b| (b - r.baseline_y).abs() > 0.6 * spacing)
@@ -250,7 +295,7 @@ impl LayoutDetectConfig {
             if let Some(first_full) = widths.iter().position(|&w| w >= 0.8 * typical) {
                 retain_indexed(&mut rows, |i, r| {
                     i >= first_full
-                        || r.pulse.is_some()
+                        || r.has_pulse()
                         || widths[i] >= self.min_header_row_fraction * typical
                 });
             }
@@ -278,6 +323,17 @@ impl LayoutDetectConfig {
                 }
             }
         }
+        // rows without a pulse at their end stop where the others' signals
+        // stop when most rows end with one (their pulse was missed)
+        let stops: Vec<f32> = rows.iter().filter_map(|r| r.x_stop).collect();
+        if stops.len() * 2 > rows.len() {
+            let med = imaging::median(&stops);
+            for r in rows.iter_mut().filter(|r| r.end_pulse.is_none()) {
+                if r.ink_x1 > med {
+                    r.x_stop = Some(med);
+                }
+            }
+        }
         rows
     }
 }
@@ -298,11 +354,16 @@ fn stretches(occ: &[bool], max_gap: usize) -> Vec<(usize, usize)> {
 }
 
 /// The least-squares line through the pulsed rows' rising edges, as x
-/// against the baseline's y (flat when they share a y).
+/// against the baseline's y (flat when they share a y): the pulses at the
+/// rows' starts, or at their ends when fewer than two rows start with one.
 fn rise_line(rows: &[&Row]) -> impl Fn(f32) -> f32 {
+    let at_start = rows.iter().filter(|r| r.pulse.is_some()).count() >= 2;
     let pts: Vec<(f32, f32)> = rows
         .iter()
-        .filter_map(|r| r.pulse.map(|p| (r.baseline_y, p.0)))
+        .filter_map(|r| {
+            let p = if at_start { r.pulse } else { r.end_pulse };
+            p.map(|p| (r.baseline_y, p.0))
+        })
         .collect();
     let line = imaging::fit_line(&pts);
     move |y| line.map_or(0.0, |l| l.at(y))

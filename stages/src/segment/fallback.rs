@@ -179,6 +179,8 @@ mod tests {
             ink_x1: 100.0,
             x_start: 0.0,
             pulse: None,
+            end_pulse: None,
+            x_stop: None,
             waviness: 1.0,
         }
     }
