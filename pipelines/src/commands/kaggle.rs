@@ -224,7 +224,10 @@ mod tests {
             .unwrap()
             .is_empty());
         // a pipeline without the stage keeps every lead (and still builds)
-        let seed = args(LowConfidencePolicy::Blank, Some("configs/ablations/seed.toml"));
+        let seed = args(
+            LowConfidencePolicy::Blank,
+            Some("configs/ablations/seed.toml"),
+        );
         assert!(policy_overrides(&seed).unwrap().is_empty());
         let bad = SubmitArgs {
             blank_below: 1.5,

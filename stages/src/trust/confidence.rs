@@ -17,9 +17,10 @@
 //!   under `failed_below`; else `check` when any lead is under `check_below`;
 //!   else `ok`. The batch summary, `review.csv` and the exit code follow it.
 //! * **Not an ECG:** when no grid or calibration pulse gave the scale, the
-//!   mean confidence is under `not_ecg_below` and the leads' beats do not
-//!   line up (median `beat_sync` under `not_ecg_sync`), the stage fails with
-//!   `not_ecg` and nothing is written.
+//!   mean confidence is under `not_ecg_below`, and either the leads' beats
+//!   do not line up (median `beat_sync` under `not_ecg_sync`) or the tracer
+//!   followed clear ink on less than `not_ecg_traced` of the columns, the
+//!   stage fails with `not_ecg` and nothing is written.
 //! * **Probably wrong leads** (`low_confidence`): `keep` writes them as
 //!   traced (their confidence says what they are worth); `blank` writes
 //!   leads under `blank_below` as unknown (empty CSV cells, WFDB's invalid
@@ -36,6 +37,7 @@
 //! failed_below = 0.35
 //! not_ecg_below = 0.15
 //! not_ecg_sync = 0.4
+//! not_ecg_traced = 0.5
 //! low_confidence = "keep"
 //! blank_below = 0.3
 //! # "#;
@@ -72,6 +74,8 @@ pub struct LeadConfidenceConfig {
     pub not_ecg_below: f64,
     /// Median beat synchrony under which a page may be refused as not an ECG.
     pub not_ecg_sync: f64,
+    /// Share of columns traced on clear ink under which a page may be refused as not an ECG.
+    pub not_ecg_traced: f64,
     /// `keep` or `blank` for leads under `blank_below`.
     pub low_confidence: LowConfidence,
     /// Confidence under which `low_confidence = "blank"` blanks a lead.
@@ -86,6 +90,7 @@ impl Default for LeadConfidenceConfig {
             failed_below: 0.35,
             not_ecg_below: 0.15,
             not_ecg_sync: 0.4,
+            not_ecg_traced: 0.5,
             low_confidence: LowConfidence::Keep,
             blank_below: 0.3,
         }
@@ -113,6 +118,7 @@ impl StageConfig for LeadConfidenceConfig {
             ("failed_below", self.failed_below),
             ("not_ecg_below", self.not_ecg_below),
             ("blank_below", self.blank_below),
+            ("not_ecg_traced", self.not_ecg_traced),
         ] {
             if !(0.0..=1.0).contains(&v) {
                 return Err(Error::stage(format!(
@@ -158,6 +164,7 @@ register_stage!(
         ("failed_below", "a page whose mean lead confidence is under this is `failed`"),
         ("not_ecg_below", "mean lead confidence under which a page whose beats do not line up is refused as not an ECG"),
         ("not_ecg_sync", "median beat synchrony (-1..1) under which such a page is refused"),
+        ("not_ecg_traced", "or the share of columns traced on clear ink under which it is refused"),
         ("low_confidence", "`keep` (write probably wrong leads as traced) or `blank` (write them as unknown)"),
         ("blank_below", "confidence under which `blank` blanks a lead"),
     ],
@@ -214,14 +221,21 @@ impl LeadConfidence {
             parts.grid.source,
             ScaleSource::Grid | ScaleSource::CalibrationPulse
         );
+        let page_traced = evidence
+            .iter()
+            .flatten()
+            .find_map(|e| e.get("page_traced"))
+            .unwrap_or(0.0);
         if confs.is_empty()
             || (mean < self.cfg.not_ecg_below as f32
-                && page_sync < self.cfg.not_ecg_sync as f32
-                && !scale_measured)
+                && !scale_measured
+                && (page_sync < self.cfg.not_ecg_sync as f32
+                    || page_traced < self.cfg.not_ecg_traced as f32))
         {
             return Err(Error::not_ecg(format!(
                 "no ECG found: no grid or calibration pulse, mean lead confidence {mean:.2}, \
-                 and the traced leads share no beats (synchrony {page_sync:.2})"
+                 traced on clear ink {:.0} %, beat synchrony {page_sync:.2}",
+                100.0 * page_traced
             )));
         }
         let weak: Vec<String> = confs

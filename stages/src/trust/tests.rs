@@ -308,3 +308,26 @@ fn thresholds_outside_zero_to_one_are_refused() {
     .unwrap();
     assert!(err.to_string().contains("check_below"), "{err}");
 }
+
+#[test]
+fn a_page_traced_on_no_clear_ink_without_a_grid_is_not_an_ecg_even_in_step() {
+    // the leads share their beats (as noise traced through a shared
+    // smoothing may), but the tracer found clear ink on a tenth of columns
+    let (layout, mut traces, _, _, s) = one_row_page(&[]);
+    for t in &mut traces.traces {
+        t.confidence = 0.1;
+    }
+    let grid = GridInfo::from_dpi(25.4, ScaleSource::Assumed);
+    let empty = GrayImage::new(800, 100);
+    let page = (layout, traces, grid, empty, s);
+    let err = run(LeadConfidenceConfig::default(), &page).unwrap_err();
+    assert_eq!(err.class, ErrorClass::NotEcg, "{err}");
+    assert!(err.message.contains("traced on clear ink 10 %"), "{err}");
+    // with the traced-share criterion off, the same page is only failed
+    let lenient = LeadConfidenceConfig {
+        not_ecg_traced: 0.0,
+        ..Default::default()
+    };
+    let judged = run(lenient, &page).unwrap();
+    assert_eq!(judged.assessment.unwrap().verdict, Verdict::Failed);
+}
