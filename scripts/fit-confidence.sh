@@ -22,42 +22,28 @@ bash scripts/setup-python.sh >/dev/null
 PY=.venv/bin/python
 cargo build --release -q -p ecgdig
 BIN=${BIN:-target/release/ecgdig}
+# shellcheck source=lib/bench-set.sh
+. scripts/lib/bench-set.sh
 FIT_RECS=$(ls "$SHARED"/data/dev/*/ | grep -E '\.hea$' | sed 's/\.hea$//' | sort -u)
-HELD_RECS="A1980 A1981 A1982 A1983 A1984 A1985 A1986 A1987 A1988 A1989 E00666 E07510
-E07511 E07512 E07513 E07514 E07515 E07516 E07517 E07518 E07519 JS00666 JS20010
-JS20011 JS20012 JS20013 JS20014 JS20015 JS20016 JS20017 JS20018 JS20019"
+n_fit=$(echo $FIT_RECS | wc -w)
+n_held=$(echo $HELD_OUT_RECORDS | wc -w)
 PRESETS="clean distorted bw variety"
 if "$BIN" render --help | grep -q "photo"; then PRESETS="$PRESETS photo"; fi
-
-# render_set <dir> <preset> <first seed> <synthetic count> <records...>
-render_set() {
-  local dir=$1 preset=$2 seed=$3 nsyn=$4
-  shift 4
-  rm -rf "$dir"
-  mkdir -p "$dir/pages" "$dir/pred"
-  for r in "$@"; do
-    seed=$((seed + 1))
-    "$BIN" render --record "$SHARED/data/records/$r.hea" --preset "$preset" --seed "$seed" \
-      -o "$dir/pages" >/dev/null 2>>"$dir/render.log"
-  done
-  "$BIN" render --synthetic --records "$nsyn" --name "syn$preset" --preset "$preset" \
-    --seed $((seed + 1000)) -o "$dir/pages" >/dev/null 2>>"$dir/render.log"
-  rm -f "$dir"/pages/*_mask.png
-  "$BIN" digitize "$dir/pages" -o "$dir/pred" --format csv,json -q 2>"$dir/digitize.log" || true
-  "$BIN" eval --truth "$dir/pages" --pred "$dir/pred" --json "$dir/eval.json" --missing-as-zero \
-    >"$dir/eval.txt"
-}
 
 fit_sets=()
 held_sets=()
 k=0
 for p in $PRESETS; do
   k=$((k + 1))
+  first=$((20000 + 1000 * k))
   # shellcheck disable=SC2086
-  render_set "$OUT/fit-$p" "$p" $((20000 + 1000 * k)) 12 $FIT_RECS
+  render_set "$OUT/fit-$p" "$p" $first "syn$p" 12 $((first + n_fit + 1000)) $FIT_RECS
+  score_set "$OUT/fit-$p"
   fit_sets+=("$OUT/fit-$p")
+  first=$((40000 + 1000 * k))
   # shellcheck disable=SC2086
-  render_set "$OUT/held-$p" "$p" $((40000 + 1000 * k)) 8 $HELD_RECS
+  render_set "$OUT/held-$p" "$p" $first "syn$p" 8 $((first + n_held + 1000)) $HELD_OUT_RECORDS
+  score_set "$OUT/held-$p"
   held_sets+=("$OUT/held-$p")
 done
 "$PY" scripts/fit_confidence.py fit "$OUT/lead_confidence_model.json" "${fit_sets[@]}"
