@@ -135,6 +135,22 @@ impl LayoutDetectConfig {
             }
             cands.retain(|c| c.1 || c.3.has_pulse());
         }
+        // a page places its pulses one way: where rows start with pulses
+        // and fewer than half of them also end with one, the pulses stand at
+        // the starts, and a "pulse" at a row's end is a grid cell or a
+        // crease running into a neighbour's spikes; it must neither shield
+        // a quiet row from the rules below nor cut a row short
+        let starts = cands.iter().filter(|c| c.3.pulse.is_some()).count();
+        let both = cands
+            .iter()
+            .filter(|c| c.3.pulse.is_some() && c.3.end_pulse.is_some())
+            .count();
+        if starts >= 2 && 2 * both < starts {
+            for c in cands.iter_mut() {
+                c.3.end_pulse = None;
+                c.3.x_stop = None;
+            }
+        }
         let top = cands.iter().map(|c| c.0).fold(0.0, f32::max);
         let kept: Vec<(bool, Row)> = cands
             .into_iter()

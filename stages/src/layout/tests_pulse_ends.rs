@@ -312,3 +312,36 @@ fn a_pulse_of_another_height_than_the_pages_others_is_dropped() {
     let layout = config().detect(&mask, &grid(), 10.0).unwrap();
     assert_eq!(gain(&mask, &layout), (10.0, 4));
 }
+
+#[test]
+fn a_flat_line_with_a_pulse_at_its_end_is_no_row_when_the_pages_pulses_start_rows() {
+    // four rows with their pulses at the start; between the first two, a
+    // crease (a flat line) that ends in a pulse-like box: the crease must
+    // not become a row for that box alone
+    let (mut mask, _, x0, x1, _) = page(Pulses {
+        start: true,
+        end: false,
+        width_mm: 5.0,
+        height_mm: 10.0,
+        end_gap_mm: 0.0,
+    });
+    let y = (45.0 * PPMM) as u32;
+    for x in x0 as u32..=x1 as u32 {
+        mask.put_pixel(x, y, Luma([255]));
+    }
+    let (xa, wid, top) = (x1 as u32 + 4, (5.0 * PPMM) as u32, (10.0 * PPMM) as u32);
+    for k in 0..=top {
+        mask.put_pixel(xa, y - k, Luma([255]));
+        mask.put_pixel(xa + wid, y - k, Luma([255]));
+    }
+    for k in 0..=wid {
+        mask.put_pixel(xa + k, y - top, Luma([255]));
+    }
+    for x in x1 as u32..xa {
+        mask.put_pixel(x, y, Luma([255]));
+    }
+    let rows = config().find_rows(&mask, &grid());
+    let ys: Vec<f32> = rows.iter().map(|r| r.baseline_y / PPMM).collect();
+    assert_eq!(rows.len(), 4, "rows at {ys:?} mm: {rows:?}");
+    assert!(rows.iter().all(|r| r.pulse.is_some()), "{rows:?}");
+}
