@@ -64,8 +64,8 @@ pub enum LowConfidence {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LeadConfidenceConfig {
-    /// A fitted model file (`scripts/fit-confidence.sh`); none: the shipped one.
-    pub model: Option<PathBuf>,
+    /// A fitted model file (`scripts/fit-confidence.sh`); empty: the shipped one.
+    pub model: String,
     /// A lead under this confidence makes the page `check`.
     pub check_below: f64,
     /// A page whose mean lead confidence is under this is `failed`.
@@ -85,7 +85,7 @@ pub struct LeadConfidenceConfig {
 impl Default for LeadConfidenceConfig {
     fn default() -> Self {
         Self {
-            model: None,
+            model: String::new(),
             check_below: 0.5,
             failed_below: 0.35,
             not_ecg_below: 0.15,
@@ -132,10 +132,10 @@ impl StageConfig for LeadConfidenceConfig {
                 self.not_ecg_sync
             )));
         }
-        let model = match &self.model {
-            None => LeadModel::shipped(),
-            Some(p) => {
-                let path = ctx.resolve_path(p);
+        let model = match self.model.as_str() {
+            "" => LeadModel::shipped(),
+            p => {
+                let path = ctx.resolve_path(&PathBuf::from(p));
                 let text = std::fs::read_to_string(&path).map_err(|e| {
                     Error::stage(format!(
                         "lead_confidence: cannot read model {}: {e}",
@@ -159,7 +159,7 @@ register_stage!(
     "lead_confidence",
     summary = "Calibrated per-lead confidence (P(SNR >= 5 dB)) from trace, ink and beat evidence; page verdict ok/check/failed; refuses pages with no ECG.",
     params = [
-        ("model", "fitted model file (scripts/fit-confidence.sh); default: the shipped model"),
+        ("model", "fitted model file (scripts/fit-confidence.sh), relative to the config's folder; empty: the shipped model"),
         ("check_below", "a lead under this confidence makes the page `check`"),
         ("failed_below", "a page whose mean lead confidence is under this is `failed`"),
         ("not_ecg_below", "mean lead confidence under which a page whose beats do not line up is refused as not an ECG"),
