@@ -246,6 +246,16 @@ fn an_invalid_glob_or_list_file_is_a_usage_error() {
             Duration::from_secs(20),
         );
         assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        // ...and a config that never ends
+        let o = output_within(
+            Command::new(&bin)
+                .args(["digitize", "-q", "--config", "/dev/zero", "-o"])
+                .arg(&out)
+                .arg("page.png"),
+            Duration::from_secs(20),
+        );
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains("not a regular file"), "{}", stderr(&o));
     }
 }
 

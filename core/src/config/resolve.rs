@@ -107,6 +107,44 @@ fn resolve_extends(target: &str, dir: Option<&Path>) -> ConfigSource {
     })
 }
 
+/// Largest config file read; a pipeline config is a few kilobytes.
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+/// Reads a config file: a regular file of at most [`MAX_CONFIG_BYTES`]
+/// (`--config /dev/zero` or a FIFO is refused instead of read forever).
+pub fn read_config_file(path: &Path) -> std::io::Result<String> {
+    use std::io::{Error, ErrorKind, Read};
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        let what = if meta.is_dir() {
+            "a folder"
+        } else {
+            "not a regular file (a device, FIFO or socket)"
+        };
+        return Err(Error::new(ErrorKind::InvalidInput, format!("it is {what}")));
+    }
+    let too_big = || {
+        Error::new(
+            ErrorKind::InvalidData,
+            format!(
+                "it is larger than {} KiB; a pipeline config is a few kilobytes",
+                MAX_CONFIG_BYTES / 1024
+            ),
+        )
+    };
+    if meta.len() > MAX_CONFIG_BYTES {
+        return Err(too_big());
+    }
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(MAX_CONFIG_BYTES + 1)
+        .read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(too_big());
+    }
+    Ok(text)
+}
+
 fn read_source(
     src: &ConfigSource,
     options: &LoadOptions,
@@ -115,7 +153,7 @@ fn read_source(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<(usize, Option<PathBuf>, String)> {
     match src {
-        ConfigSource::File(path) => match std::fs::read_to_string(path) {
+        ConfigSource::File(path) => match read_config_file(path) {
             Ok(text) => {
                 let dir = path.parent().map(Path::to_path_buf);
                 let key = std::fs::canonicalize(path)
@@ -314,5 +352,33 @@ fn parse_value(rhs: &str) -> toml::Value {
             .remove("v")
             .unwrap_or(toml::Value::String(rhs.to_string())),
         Err(_) => toml::Value::String(rhs.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_files_must_be_small_regular_files() {
+        let dir = std::env::temp_dir().join(format!("ecgdig-cfgread-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let ok = dir.join("ok.toml");
+        std::fs::write(&ok, "name = \"x\"\n").unwrap();
+        assert_eq!(read_config_file(&ok).unwrap(), "name = \"x\"\n");
+        let big = dir.join("big.toml");
+        std::fs::write(&big, vec![b'#'; (MAX_CONFIG_BYTES + 1) as usize]).unwrap();
+        let e = read_config_file(&big).unwrap_err().to_string();
+        assert!(e.contains("larger than 1024 KiB"), "{e}");
+        let e = read_config_file(&dir).unwrap_err().to_string();
+        assert!(e.contains("a folder"), "{e}");
+        #[cfg(unix)]
+        {
+            let e = read_config_file(Path::new("/dev/zero"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("not a regular file"), "{e}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
