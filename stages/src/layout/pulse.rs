@@ -121,44 +121,32 @@ pub fn find_pulse(
     ppx: f32,
     ppy: f32,
 ) -> Option<(f32, f32)> {
-    find_start_pulse(m, w, h, lvl, x0, baseline, ppx, ppy).map(|p| (p.rise, p.fall))
+    find_row_pulse(RowEnd::Start, m, w, h, lvl, x0, baseline, ppx, ppy).map(|p| (p.rise, p.fall))
 }
 
-/// [`find_pulse`] with the pulse's height.
+/// Looks for the calibration pulse at one end of a row with [`find_pulse_in`]:
+/// at its start (first ink at `x`), from 10 mm before to 30 mm after it,
+/// the leftmost pulse; at its end (last ink at `x`), from 14 mm before to
+/// 10 mm after it (a wide pulse's falling edge stands too far from its rise
+/// to extend the row's ink), the rightmost pulse.
 #[allow(clippy::too_many_arguments)]
-pub fn find_start_pulse(
+pub fn find_row_pulse(
+    end: RowEnd,
     m: &[u8],
     w: usize,
     h: usize,
     lvl: u8,
-    x0: usize,
+    x: usize,
     baseline: f32,
     ppx: f32,
     ppy: f32,
 ) -> Option<FoundPulse> {
-    let xs = x0 as f32 - 10.0 * ppx;
-    let xe = x0 as f32 + 30.0 * ppx;
-    find_pulse_in(m, w, h, lvl, (xs, xe), RowEnd::Start, baseline, ppx, ppy)
-}
-
-/// Looks for the calibration pulse at the end of a row (last ink at `x1`):
-/// [`find_pulse_in`] from 14 mm before to 10 mm after it (a wide pulse's
-/// falling edge stands too far from its rise to extend the row's ink),
-/// the rightmost pulse.
-#[allow(clippy::too_many_arguments)]
-pub fn find_end_pulse(
-    m: &[u8],
-    w: usize,
-    h: usize,
-    lvl: u8,
-    x1: usize,
-    baseline: f32,
-    ppx: f32,
-    ppy: f32,
-) -> Option<FoundPulse> {
-    let xs = x1 as f32 - 14.0 * ppx;
-    let xe = x1 as f32 + 10.0 * ppx;
-    find_pulse_in(m, w, h, lvl, (xs, xe), RowEnd::End, baseline, ppx, ppy)
+    let (before_mm, after_mm) = match end {
+        RowEnd::Start => (10.0, 30.0),
+        RowEnd::End => (14.0, 10.0),
+    };
+    let window = (x as f32 - before_mm * ppx, x as f32 + after_mm * ppx);
+    find_pulse_in(m, w, h, lvl, window, end, baseline, ppx, ppy)
 }
 
 /// Looks for a calibration pulse on the row at `baseline` among the columns

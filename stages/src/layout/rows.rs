@@ -3,7 +3,7 @@
 //! grid fragments and ruled lines.
 
 use super::detect::{LayoutDetectConfig, Row};
-use super::pulse::{find_end_pulse, find_start_pulse};
+use super::pulse::{find_row_pulse, RowEnd};
 use crate::imaging;
 use ecgdig_core::prelude::*;
 
@@ -84,9 +84,9 @@ impl LayoutDetectConfig {
             let waviness = off as f32 / (x1 - x0 + 1) as f32;
             // a row that starts with a calibration pulse is a row however
             // quiet its trace (a low-voltage rhythm strip)
-            let found = find_start_pulse(m, w, h, lvl, x0, yb, ppx, ppy);
+            let found = find_row_pulse(RowEnd::Start, m, w, h, lvl, x0, yb, ppx, ppy);
             // ...or ends with one (a pulse right of the last trace)
-            let found_end = find_end_pulse(m, w, h, lvl, x1, yb, ppx, ppy)
+            let found_end = find_row_pulse(RowEnd::End, m, w, h, lvl, x1, yb, ppx, ppy)
                 .filter(|e| found.is_none_or(|p| e.rise > p.fall + ppx));
             if waviness < min_waviness && found.is_none() && found_end.is_none() {
                 continue;
