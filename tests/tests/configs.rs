@@ -259,3 +259,29 @@ fn relative_paths_resolve_against_the_config_folder() {
         PathBuf::from("/abs/m.onnx")
     );
 }
+
+#[test]
+fn a_disabled_stage_with_two_outputs_is_bypassed_port_by_port() {
+    // `rhythm` passes on a layout and traces; disabled, each consumer reads
+    // the input of the same name instead
+    let cfg = load("../configs/ablations/no-rhythm-match.toml", &[]).expect("valid");
+    assert_eq!(cfg.compiled.disabled, vec!["rhythm".to_string()]);
+    let nodes = &cfg.compiled.nodes;
+    for consumer in ["signals", "confidence", "overlay"] {
+        let node = nodes.iter().find(|n| n.id == consumer).expect("consumer");
+        for (port, producer) in [("layout", "layout"), ("traces", "trace")] {
+            let edge = node
+                .inputs
+                .iter()
+                .find(|e| e.port == port)
+                .expect("connected");
+            assert_eq!(nodes[edge.from].id, producer, "{consumer}.{port}");
+        }
+    }
+    assert!(
+        !cfg.warnings
+            .iter()
+            .any(|d| d.message.contains("never used")),
+        "no unused-output warning for the bypassed stage's inputs"
+    );
+}

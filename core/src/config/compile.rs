@@ -334,14 +334,22 @@ pub fn compile(merged: MergedConfig, diags: &mut Vec<Diagnostic>) -> Option<Comp
                 .unwrap_or(true)
         })
         .collect();
-    let mut bypass: Vec<Option<(usize, &'static str)>> = vec![None; ids.len()];
+    // per disabled stage, what stands in for each of its output ports
+    let mut bypass: Vec<Vec<(&'static str, usize, &'static str)>> = vec![Vec::new(); ids.len()];
     for (i, c) in checked.iter().enumerate() {
         let Some(c) = c else { continue };
         if enabled[i] {
             continue;
         }
         let out_kind = c.outputs.first().map(|o| o.kind);
-        let chosen = match &c.entry.bypass {
+        let kind_of = |j: usize, port: &str| {
+            checked[j]
+                .as_ref()
+                .and_then(|p| p.outputs.iter().find(|o| o.name == port))
+                .map(|o| o.kind)
+        };
+        let mut chosen: Vec<(&'static str, usize, &'static str)> = Vec::new();
+        match &c.entry.bypass {
             Some(b) => {
                 let (sid, sport) = split_ref(&b.value);
                 let found = index.get(sid).and_then(|&j| {
@@ -355,7 +363,10 @@ pub fn compile(merged: MergedConfig, diags: &mut Vec<Diagnostic>) -> Option<Comp
                 });
                 match found {
                     Some((j, port, kind)) if Some(kind) == out_kind || out_kind.is_none() => {
-                        Some((j, port))
+                        // the named output stands in for every output of its kind
+                        for o in c.outputs.iter().filter(|o| Some(o.kind) == Some(kind)) {
+                            chosen.push((o.name, j, port));
+                        }
                     }
                     _ => {
                         diags.push(
@@ -367,22 +378,27 @@ pub fn compile(merged: MergedConfig, diags: &mut Vec<Diagnostic>) -> Option<Comp
                             .label("cannot stand in for this stage's output")
                             .help("name a stage (or `stage.port`) whose output has the same kind as this stage's output"),
                         );
-                        None
                     }
                 }
             }
-            None => raw_edges[i]
-                .iter()
-                .find(|(_, j, port, _)| {
-                    checked[*j]
-                        .as_ref()
-                        .and_then(|p| p.outputs.iter().find(|o| o.name == *port))
-                        .map(|o| o.kind)
-                        == out_kind
-                })
-                .map(|(_, j, port, _)| (*j, *port)),
-        };
-        if chosen.is_none() && out_kind.is_some() && c.entry.bypass.is_none() {
+            None => {
+                // each output: the input of the same name, else the first of its kind
+                for o in &c.outputs {
+                    let same_kind = |e: &&(Port, usize, &'static str, Origin)| {
+                        kind_of(e.1, e.2) == Some(o.kind)
+                    };
+                    let edge = raw_edges[i]
+                        .iter()
+                        .filter(same_kind)
+                        .find(|e| e.0.name == o.name)
+                        .or_else(|| raw_edges[i].iter().find(same_kind));
+                    if let Some((_, j, port, _)) = edge {
+                        chosen.push((o.name, *j, *port));
+                    }
+                }
+            }
+        }
+        if chosen.is_empty() && out_kind.is_some() && c.entry.bypass.is_none() {
             diags.push(
                 Diagnostic::error(
                     codes::BAD_BYPASS,
@@ -409,7 +425,15 @@ pub fn compile(merged: MergedConfig, diags: &mut Vec<Diagnostic>) -> Option<Comp
             if enabled[j] {
                 return Some((j, port));
             }
-            let (k, p) = bypass[j]?;
+            // "" is the first output
+            let first = checked[j]
+                .as_ref()
+                .and_then(|c| c.outputs.first())
+                .map(|o| o.name);
+            let (_, k, p) = bypass[j]
+                .iter()
+                .find(|(o, ..)| *o == port || (port.is_empty() && Some(*o) == first))
+                .copied()?;
             j = k;
             port = p;
         }

@@ -100,43 +100,14 @@ impl ToSignalsConfig {
     ) -> Signals {
         let n_samples = (fs * page_seconds).round() as usize;
         let mut out = Signals::empty(fs, n_samples);
-        let pps = grid.px_per_second();
-        let px_per_mv = grid.px_per_mv();
-        // longest panel per lead (the rhythm strip wins for lead II)
-        let mut chosen: Vec<Option<(usize, f32)>> = vec![None; N_LEADS];
-        for (i, p) in layout.panels.iter().enumerate() {
-            let dur = p.t_end - p.t_start;
-            let slot = &mut chosen[p.lead.index()];
-            if slot.is_none_or(|(_, d)| dur > d + 1e-3) {
-                *slot = Some((i, dur));
-            }
-        }
-        // one lead's samples from one panel, over the panel's window
-        let sample_panel = |pi: usize| -> Option<(usize, Vec<f32>, f32)> {
-            let p = &layout.panels[pi];
-            let n0 = (p.t_start * fs).round().max(0.0) as usize;
-            let n1 = ((p.t_end * fs).round() as usize).min(n_samples);
-            if n1 <= n0 {
-                return None;
-            }
+        let chosen = chosen_panels(layout);
+        let sampled = |pi: usize| -> Option<(usize, Vec<f32>, f32)> {
             let trace = traces.traces.iter().find(|t| t.panel == pi);
-            let pts: &[[f32; 2]] = trace.map(|t| t.points.as_slice()).unwrap_or(&[]);
-            let conf = trace.map(|t| t.confidence).unwrap_or(0.0);
-            let mut samples = Vec::with_capacity(n1 - n0);
-            let mut j = 0usize;
-            for n in n0..n1 {
-                let t = n as f32 / fs;
-                let x = p.x_start + (t - p.t_start) * pps;
-                samples.push(match interp(pts, x, &mut j) {
-                    Some(y) => (p.baseline_y - y) / px_per_mv,
-                    None => f32::NAN,
-                });
-            }
-            Some((n0, samples, conf))
+            sample_panel(&layout.panels[pi], trace, grid, fs, n_samples)
         };
-        for (pi, _) in chosen.iter().flatten() {
+        for pi in chosen.iter().flatten() {
             let p = &layout.panels[*pi];
-            let Some((n0, mut samples, conf)) = sample_panel(*pi) else {
+            let Some((n0, mut samples, conf)) = sampled(*pi) else {
                 continue;
             };
             if !self.skip_repeats {
@@ -146,7 +117,7 @@ impl ToSignalsConfig {
                     if qi == *pi || q.lead != p.lead {
                         continue;
                     }
-                    let Some((m0, other, qconf)) = sample_panel(qi) else {
+                    let Some((m0, other, qconf)) = sampled(qi) else {
                         continue;
                     };
                     if m0 < n0 || m0 + other.len() > n0 + samples.len() || qconf < 0.9 || conf < 0.9
@@ -191,6 +162,57 @@ impl ToSignalsConfig {
         }
         out
     }
+}
+
+/// The panel each lead's samples come from: its longest (a rhythm strip
+/// over a short panel of the same lead); the first of equal ones.
+pub fn chosen_panels(layout: &Layout) -> [Option<usize>; N_LEADS] {
+    let mut chosen: [Option<usize>; N_LEADS] = [None; N_LEADS];
+    for (i, p) in layout.panels.iter().enumerate() {
+        let dur = p.t_end - p.t_start;
+        let slot = &mut chosen[p.lead.index()];
+        let longer = slot.is_none_or(|j| {
+            let q = &layout.panels[j];
+            dur > q.t_end - q.t_start + 1e-3
+        });
+        if longer {
+            *slot = Some(i);
+        }
+    }
+    chosen
+}
+
+/// One panel's samples over its window, in mV (NaN where the path has no
+/// value): the first sample's index on the page, the samples, and the
+/// trace's confidence (0 without a trace). `None` when the window holds no
+/// sample of the page.
+pub fn sample_panel(
+    p: &Panel,
+    trace: Option<&Trace>,
+    grid: &GridInfo,
+    fs: f32,
+    n_samples: usize,
+) -> Option<(usize, Vec<f32>, f32)> {
+    let pps = grid.px_per_second();
+    let px_per_mv = grid.px_per_mv();
+    let n0 = (p.t_start * fs).round().max(0.0) as usize;
+    let n1 = ((p.t_end * fs).round() as usize).min(n_samples);
+    if n1 <= n0 {
+        return None;
+    }
+    let pts: &[[f32; 2]] = trace.map(|t| t.points.as_slice()).unwrap_or(&[]);
+    let conf = trace.map(|t| t.confidence).unwrap_or(0.0);
+    let mut samples = Vec::with_capacity(n1 - n0);
+    let mut j = 0usize;
+    for n in n0..n1 {
+        let t = n as f32 / fs;
+        let x = p.x_start + (t - p.t_start) * pps;
+        samples.push(match interp(pts, x, &mut j) {
+            Some(y) => (p.baseline_y - y) / px_per_mv,
+            None => f32::NAN,
+        });
+    }
+    Some((n0, samples, conf))
 }
 
 /// Linear interpolation of a path (x strictly increasing) at `x`; `j` is a

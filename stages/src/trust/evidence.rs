@@ -239,23 +239,6 @@ fn ink_measures(mask: &GrayImage, panel: &Panel, ys: &[f32], x0: i64, tol: f32) 
     (share(on, followed), share(explained, total))
 }
 
-/// The panel each lead's samples come from: its longest (as `to_signals`).
-pub fn chosen_panels(layout: &Layout) -> [Option<usize>; N_LEADS] {
-    let mut chosen: [Option<usize>; N_LEADS] = [None; N_LEADS];
-    for (i, p) in layout.panels.iter().enumerate() {
-        let dur = p.t_end - p.t_start;
-        let slot = &mut chosen[p.lead.index()];
-        let longer = slot.is_none_or(|j| {
-            let q = &layout.panels[j];
-            dur > q.t_end - q.t_start + 1e-3
-        });
-        if longer {
-            *slot = Some(i);
-        }
-    }
-    chosen
-}
-
 /// Robust peak-to-peak (2nd to 98th percentile) of the finite samples, mV.
 fn robust_range(samples: &[f32]) -> f32 {
     let mut v: Vec<f32> = samples.iter().copied().filter(|x| x.is_finite()).collect();
@@ -497,7 +480,7 @@ fn page_rate_deviation(signals: &Signals) -> f32 {
 
 /// The evidence about every lead on the page, by [`Lead::index`].
 pub fn page_evidence(parts: &PageParts) -> [Option<Evidence>; N_LEADS] {
-    let chosen = chosen_panels(parts.layout);
+    let chosen = crate::signals::convert::chosen_panels(parts.layout);
     // on the leads as traced: the Einthoven projection mixes the limb leads,
     // which would make any six curves look in step
     let sync = beat_sync(parts.raw.unwrap_or(parts.signals));
