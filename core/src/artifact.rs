@@ -295,6 +295,10 @@ pub struct Panel {
     pub t_end: f32,
     /// True for a long (rhythm) strip.
     pub rhythm: bool,
+    /// True when the lead is printed upside down (Cabrera's -aVR): its
+    /// samples are the negated trace.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub inverted: bool,
     /// How the lead was named: `Some(score)` when its printed label was
     /// read (the read's template-match score, about 0.9 for clean print),
     /// `None` when the name follows from the layout alone.
@@ -310,6 +314,10 @@ pub struct Layout {
     pub page_seconds: f32,
     /// Baselines of the detected rows, top to bottom.
     pub row_baselines: Vec<f32>,
+    /// The layout template the page was matched to (`3x4`, `6x2 Cabrera`,
+    /// ...), with its number of rhythm strips; `None` when none fitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
     pub panels: Vec<Panel>,
 }
 

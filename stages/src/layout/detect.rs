@@ -54,6 +54,7 @@
 
 use super::labels;
 use super::panels::{assign_read_names, build_layout};
+use super::templates::{self, LayoutTemplate};
 use ecgdig_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -117,6 +118,12 @@ pub struct LayoutDetectConfig {
     /// there instead (it took a page edge or a margin mark for its first
     /// ink); 0 or less: every row keeps its own first ink.
     pub margin_outlier_mm: f32,
+    /// A TOML file of the user's own layout templates, tried before the
+    /// shipped ones ([`crate::layout::templates`]); empty: the shipped only.
+    pub templates: String,
+    /// The user's templates, read when the stage is built.
+    #[serde(skip)]
+    pub user_templates: Vec<super::templates::LayoutTemplate>,
 }
 
 impl Default for LayoutDetectConfig {
@@ -140,6 +147,8 @@ impl Default for LayoutDetectConfig {
             label_min_score: 0.7,
             margin_outlier_mm: 2.0,
             end_pulse_clearance_mm: 0.35,
+            templates: String::new(),
+            user_templates: Vec::new(),
         }
     }
 }
@@ -156,13 +165,19 @@ impl StageConfig for LayoutDetectConfig {
     fn outputs(&self) -> Vec<Port> {
         vec![Port::new("layout", ArtifactKind::Layout)]
     }
-    fn build(&self, _ctx: &BuildContext) -> Result<Box<dyn Stage>> {
+    fn build(&self, ctx: &BuildContext) -> Result<Box<dyn Stage>> {
         if self.min_row_gap_mm <= 0.0 || self.min_row_length_mm <= 0.0 {
             return Err(Error::stage(
                 "layout_detect: min_row_gap_mm and min_row_length_mm must be positive",
             ));
         }
-        Ok(Box::new(self.clone()))
+        let mut built = self.clone();
+        if !self.templates.is_empty() {
+            let path = ctx.resolve_path(std::path::Path::new(&self.templates));
+            built.user_templates = super::templates::load_file(&path)
+                .map_err(|e| Error::stage(format!("layout_detect: {e}")))?;
+        }
+        Ok(Box::new(built))
     }
 }
 
@@ -232,6 +247,10 @@ register_stage!(
         (
             "end_pulse_clearance_mm",
             "a row's signal stops this far (mm) before the rise of a pulse at its end, besides rise_delay_steps"
+        ),
+        (
+            "templates",
+            "a TOML file of your own layout templates, tried before the shipped ones (configs/layouts/standard.toml)"
         ),
         (
             "margin_outlier_mm",
@@ -313,7 +332,13 @@ impl LayoutDetectConfig {
         if rows.is_empty() {
             return Err(Error::not_ecg("no ECG grid or traces found"));
         }
-        let mut layout = build_layout(&rows, grid, page_seconds, mask);
+        let library: Vec<LayoutTemplate> = self
+            .user_templates
+            .iter()
+            .chain(templates::standard())
+            .cloned()
+            .collect();
+        let mut layout = build_layout(&rows, grid, page_seconds, mask, &library);
         if self.read_labels {
             let reads =
                 labels::read_panels(&layout, mask, grid, self.ink_level, self.label_min_score);

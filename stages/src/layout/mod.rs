@@ -4,7 +4,8 @@
 //! * [`detect`] (`layout_detect`): the stage; finds rows ([`rows`]), their
 //!   calibration pulses at either end ([`pulse`], placed to a hundredth of a pixel by
 //!   [`pulse_edge`]) and maps rows to panels and lead names ([`panels`]),
-//!   reading the printed lead labels ([`labels`]);
+//!   matching the rows to a layout template ([`templates`]) and reading
+//!   the printed lead labels ([`labels`]);
 //! * [`calibration`] (`calibration_pulse`): the pulse's height, reconciled
 //!   with the grid, gives the gain.
 
@@ -15,6 +16,7 @@ pub mod panels;
 pub mod pulse;
 pub mod pulse_edge;
 pub mod rows;
+pub mod templates;
 
 #[cfg(test)]
 pub(crate) mod tests;

@@ -1,8 +1,10 @@
 //! Panels: the page format from the rows found, and each panel's lead,
 //! box and time window.
 //!
-//! The number of rows names the format and, through it, every panel's
-//! lead (the *prior*). Printed labels, where they were read
+//! The rows, with the lead separators seen on each, pick a layout template
+//! ([`crate::layout::templates`]), which names every panel's lead (the
+//! *prior*); a page no template fits is named by its row count
+//! ([`fallback_rows`]). Printed labels, where they were read
 //! ([`crate::layout::labels`]), override it ([`assign_read_names`]): a
 //! panel read with enough confidence takes the read name, so a rhythm
 //! strip labelled V1 is V1 whatever the row count implies, and a Cabrera
@@ -13,6 +15,7 @@
 //! applied, since the signal would need its sign flipped.
 
 use super::detect::Row;
+use super::templates::{self, LayoutTemplate, Shape};
 use crate::imaging;
 use ecgdig_core::prelude::*;
 
@@ -26,6 +29,7 @@ fn panel(
     (x_start, x_end): (f32, f32),
     (t_start, t_end): (f32, f32),
     rhythm: bool,
+    inverted: bool,
 ) -> Panel {
     Panel {
         lead,
@@ -39,6 +43,7 @@ fn panel(
         t_end,
         rhythm,
         label_score: None,
+        inverted,
     }
 }
 
@@ -48,8 +53,8 @@ pub fn build_layout(
     grid: &GridInfo,
     page_seconds: f32,
     mask: &image::GrayImage,
+    library: &[LayoutTemplate],
 ) -> Layout {
-    use Lead::*;
     let n = rows.len();
     let (w, h) = (mask.width() as f32, mask.height() as f32);
     let pps = grid.px_per_second();
@@ -94,76 +99,33 @@ pub fn build_layout(
             .min(r.x_stop.unwrap_or(f32::INFINITY))
             .min(w - 1.0)
     };
-    let seps = separators_at_quarters(rows, mask, grid, pps, page_seconds);
-    let (kind, grid_rows): (LayoutKind, Vec<Vec<Lead>>) = match n {
-        3 => (
-            LayoutKind::ThreeByFour,
-            vec![
-                vec![I, AVR, V1, V4],
-                vec![II, AVL, V2, V5],
-                vec![III, AVF, V3, V6],
-            ],
-        ),
-        4 => (
-            LayoutKind::ThreeByFourRhythm,
-            vec![
-                vec![I, AVR, V1, V4],
-                vec![II, AVL, V2, V5],
-                vec![III, AVF, V3, V6],
-                vec![II],
-            ],
-        ),
-        5 => (
-            LayoutKind::Other,
-            vec![
-                vec![I, AVR, V1, V4],
-                vec![II, AVL, V2, V5],
-                vec![III, AVF, V3, V6],
-                vec![II],
-                vec![V1],
-            ],
-        ),
-        6 if seps => (
-            LayoutKind::Other,
-            vec![
-                vec![I, AVR, V1, V4],
-                vec![II, AVL, V2, V5],
-                vec![III, AVF, V3, V6],
-                vec![V1],
-                vec![II],
-                vec![V5],
-            ],
-        ),
-        6 => (
-            LayoutKind::SixByTwo,
-            vec![
-                vec![I, V1],
-                vec![II, V2],
-                vec![III, V3],
-                vec![AVR, V4],
-                vec![AVL, V5],
-                vec![AVF, V6],
-            ],
-        ),
-        12.. => (
-            LayoutKind::TwelveByOne,
-            Lead::ALL.iter().map(|&l| vec![l]).collect(),
-        ),
-        1 => (LayoutKind::Other, vec![vec![II]]),
-        2 => (LayoutKind::Other, vec![vec![I, AVR, V1, V4], vec![II]]),
-        _ => {
-            // 7..11 rows: 3x4 plus rhythm strips, as far as they go
-            let mut v = vec![
-                vec![I, AVR, V1, V4],
-                vec![II, AVL, V2, V5],
-                vec![III, AVF, V3, V6],
-            ];
-            for l in [II, V1, V5, I, AVF, V2, V3, V4] {
-                if v.len() < n {
-                    v.push(vec![l]);
-                }
-            }
-            (LayoutKind::Other, v)
+    let shapes: Vec<Shape> = rows
+        .iter()
+        .map(|r| row_shape(r, mask, grid, pps, page_seconds))
+        .collect();
+    let (kind, grid_rows, short_rows, template) = match templates::choose(library, &shapes) {
+        Some((t, strips)) => {
+            let mut leads = t.rows.clone();
+            leads.extend((0..strips).map(|k| vec![(t.strip_lead(k), false)]));
+            let name = match strips {
+                0 => t.name.clone(),
+                1 => format!("{} + 1 rhythm strip", t.name),
+                k => format!("{} + {k} rhythm strips", t.name),
+            };
+            (t.kind_with(strips), leads, t.rows.len(), Some(name))
+        }
+        None => {
+            let (kind, leads) = fallback_rows(n);
+            let short = if kind == LayoutKind::TwelveByOne {
+                n
+            } else {
+                leads.iter().take_while(|r| r.len() > 1).count()
+            };
+            let plain = leads
+                .into_iter()
+                .map(|r| r.into_iter().map(|l| (l, false)).collect())
+                .collect();
+            (kind, plain, short.max(1), None)
         }
     };
     let mut panels = Vec::new();
@@ -172,8 +134,8 @@ pub fn build_layout(
         let (y0, y1) = bbox_y(ri);
         let cols = leads.len();
         let secs = page_seconds / cols as f32;
-        let rhythm = cols == 1 && n > 1 && kind != LayoutKind::TwelveByOne;
-        for (ci, &lead) in leads.iter().enumerate() {
+        let rhythm = ri >= short_rows;
+        for (ci, &(lead, inverted)) in leads.iter().enumerate() {
             let t0 = secs * ci as f32;
             let t1 = t0 + secs;
             let xs = r.x_start + t0 * pps;
@@ -195,6 +157,7 @@ pub fn build_layout(
                 (xs, xe),
                 (t0, t1),
                 rhythm,
+                inverted,
             ));
         }
     }
@@ -202,42 +165,66 @@ pub fn build_layout(
         kind,
         page_seconds,
         row_baselines: rows.iter().map(|r| r.baseline_y).collect(),
+        template,
         panels,
     }
 }
 
-/// True when the first three rows carry short vertical lead separators near a
-/// quarter and three quarters of the page time (3x4 rows), rather than only
-/// in the middle (6x2 rows).
-fn separators_at_quarters(
-    rows: &[Row],
+/// Which separator probes ([`templates::PROBES`]) a row hits: at each, a
+/// column within 1 mm holding at least 4 mm of strong ink within 3 mm of
+/// the baseline (a lead separator bar, or a steep wave that happens to be
+/// there).
+fn row_shape(
+    r: &Row,
     mask: &image::GrayImage,
     grid: &GridInfo,
     pps: f32,
     page_seconds: f32,
-) -> bool {
-    if rows.len() < 3 {
-        return false;
-    }
+) -> Shape {
     let (w, h) = (mask.width() as usize, mask.height() as usize);
     let m = mask.as_raw();
     let ppy = grid.px_per_mm_y;
-    let mut hits = 0;
-    for r in &rows[..3] {
-        for q in [0.25f32, 0.75] {
-            let xc = r.x_start + q * page_seconds * pps;
-            let lo = (xc - 1.0 * grid.px_per_mm_x).max(0.0) as usize;
-            let hi = ((xc + 1.0 * grid.px_per_mm_x) as usize).min(w.saturating_sub(1));
-            let y0 = (r.baseline_y - 3.0 * ppy).max(0.0) as usize;
-            let y1 = ((r.baseline_y + 3.0 * ppy) as usize).min(h.saturating_sub(1));
-            let found = (lo..=hi)
-                .any(|x| (y0..=y1).filter(|&y| m[y * w + x] >= 128).count() as f32 >= 4.0 * ppy);
-            if found {
-                hits += 1;
+    let mut shape = [false; 5];
+    for (hit, f) in shape.iter_mut().zip(templates::PROBES) {
+        let xc = r.x_start + f * page_seconds * pps;
+        if xc < 0.0 || xc >= w as f32 {
+            continue;
+        }
+        let lo = (xc - grid.px_per_mm_x).max(0.0) as usize;
+        let hi = ((xc + grid.px_per_mm_x) as usize).min(w.saturating_sub(1));
+        let y0 = (r.baseline_y - 3.0 * ppy).max(0.0) as usize;
+        let y1 = ((r.baseline_y + 3.0 * ppy) as usize).min(h.saturating_sub(1));
+        *hit = (lo..=hi)
+            .any(|x| (y0..=y1).filter(|&y| m[y * w + x] >= 128).count() as f32 >= 4.0 * ppy);
+    }
+    shape
+}
+
+/// Names by the row count alone, for a page no template fits (1, 2, or 9
+/// and more rows): 3x4 rows and then rhythm strips as far as they go.
+fn fallback_rows(n: usize) -> (LayoutKind, Vec<Vec<Lead>>) {
+    use Lead::*;
+    match n {
+        12.. => (
+            LayoutKind::TwelveByOne,
+            Lead::ALL.iter().map(|&l| vec![l]).collect(),
+        ),
+        1 => (LayoutKind::Other, vec![vec![II]]),
+        2 => (LayoutKind::Other, vec![vec![I, AVR, V1, V4], vec![II]]),
+        _ => {
+            let mut v = vec![
+                vec![I, AVR, V1, V4],
+                vec![II, AVL, V2, V5],
+                vec![III, AVF, V3, V6],
+            ];
+            for l in [II, V1, V5, I, AVF, V2, V3, V4] {
+                if v.len() < n {
+                    v.push(vec![l]);
+                }
             }
+            (LayoutKind::Other, v)
         }
     }
-    hits >= 4
 }
 
 /// Renames panels from their read labels (one entry per panel; `None`

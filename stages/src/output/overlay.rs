@@ -273,6 +273,7 @@ mod tests {
             kind: LayoutKind::Other,
             page_seconds: 10.0,
             row_baselines: vec![50.0],
+            template: None,
             panels: vec![Panel {
                 lead: Lead::AVR,
                 row: 0,
@@ -290,6 +291,7 @@ mod tests {
                 t_end: 2.5,
                 rhythm: false,
                 label_score: None,
+                inverted: false,
             }],
         };
         let traces = Traces {

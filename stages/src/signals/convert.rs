@@ -7,7 +7,8 @@
 //! sample `n` in that window the time `t = n / fs` maps to
 //! `x = x_start + (t - t_start) * mm_per_second * px_per_mm_x`; the traced
 //! path is interpolated linearly at that x (per sample, not per pixel column)
-//! and converted with `mV = (baseline_y - y) / (px_per_mm_y * mm_per_mv)`.
+//! and converted with `mV = (baseline_y - y) / (px_per_mm_y * mm_per_mv)`
+//! (negated for a lead printed inverted, Cabrera's -aVR).
 //! Gaps inside the path are bridged linearly; the ends are held. A panel whose
 //! trace is empty gives zeros with confidence 0, so that every lead on the
 //! page has its window filled. Lead II takes the rhythm strip (full page)
@@ -183,7 +184,7 @@ pub fn chosen_panels(layout: &Layout) -> [Option<usize>; N_LEADS] {
 }
 
 /// One panel's samples over its window, in mV (NaN where the path has no
-/// value): the first sample's index on the page, the samples, and the
+/// value; negated for a lead printed inverted, so that they are the lead's): the first sample's index on the page, the samples, and the
 /// trace's confidence (0 without a trace). `None` when the window holds no
 /// sample of the page.
 pub fn sample_panel(
@@ -207,8 +208,9 @@ pub fn sample_panel(
     for n in n0..n1 {
         let t = n as f32 / fs;
         let x = p.x_start + (t - p.t_start) * pps;
+        let sign = if p.inverted { -1.0 } else { 1.0 };
         samples.push(match interp(pts, x, &mut j) {
-            Some(y) => (p.baseline_y - y) / px_per_mv,
+            Some(y) => sign * (p.baseline_y - y) / px_per_mv,
             None => f32::NAN,
         });
     }
@@ -281,11 +283,13 @@ mod tests {
             t_end: 7.5,
             rhythm: false,
             label_score: None,
+            inverted: false,
         };
         let layout = Layout {
             kind: LayoutKind::Other,
             page_seconds: 10.0,
             row_baselines: vec![50.0],
+            template: None,
             panels: vec![panel],
         };
         // a ramp: y = 50 - (x - 10) * 0.4  => 1 mV per 100 px = per second
@@ -340,11 +344,13 @@ mod tests {
             t_end: secs,
             rhythm,
             label_score: None,
+            inverted: false,
         };
         let layout = Layout {
             kind: LayoutKind::ThreeByFourRhythm,
             page_seconds: 10.0,
             row_baselines: vec![100.0, 300.0],
+            template: None,
             panels: vec![panel(0, 100.0, 2.5, false), panel(1, 300.0, 10.0, true)],
         };
         let mv = |x: f32| (x / 17.0).sin();

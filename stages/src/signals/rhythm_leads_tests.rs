@@ -42,6 +42,7 @@ fn page(strip_name: Lead, strip_lead: Lead, noise: f32) -> (Layout, Traces) {
                 t_end: t1,
                 rhythm: t1 - t0 > 5.0,
                 label_score: None,
+                inverted: false,
             });
             let points = (xs as i32..=xe as i32)
                 .map(|x| {
@@ -71,6 +72,7 @@ fn page(strip_name: Lead, strip_lead: Lead, noise: f32) -> (Layout, Traces) {
         kind: LayoutKind::ThreeByFourRhythm,
         page_seconds: 10.0,
         row_baselines: vec![100.0, 250.0, 400.0, 550.0],
+        template: None,
         panels,
     };
     (layout, Traces { traces })

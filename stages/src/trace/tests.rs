@@ -29,6 +29,7 @@ fn panel(x0: f32, x1: f32, y0: f32, y1: f32, base: f32) -> Panel {
         t_end: 1.0,
         rhythm: false,
         label_score: None,
+        inverted: false,
     }
 }
 
@@ -38,6 +39,7 @@ fn one_row(base: f32, panels: Vec<Panel>) -> Layout {
         kind: LayoutKind::Other,
         page_seconds: 10.0,
         row_baselines: vec![base],
+        template: None,
         panels,
     }
 }

@@ -18,6 +18,7 @@ fn panel(lead: Lead, y0: f32, y1: f32, x0: f32, x1: f32) -> Panel {
         t_end: 2.5,
         rhythm: false,
         label_score: None,
+        inverted: false,
     }
 }
 
@@ -176,6 +177,7 @@ fn one_row_page(wrong: &[Lead]) -> (Layout, Traces, GridInfo, GrayImage, Signals
         kind: LayoutKind::ThreeByFour,
         page_seconds: 8.0,
         row_baselines: vec![50.0],
+        template: None,
         panels,
     };
     let mut grid = GridInfo::from_dpi(25.4, ScaleSource::Grid);

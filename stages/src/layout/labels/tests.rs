@@ -237,6 +237,7 @@ fn layout_3x4r(priors: &[Lead]) -> Layout {
                 t_end: 2.5,
                 rhythm: row == 3,
                 label_score: None,
+                inverted: false,
             });
             k += 1;
         }
@@ -245,6 +246,7 @@ fn layout_3x4r(priors: &[Lead]) -> Layout {
         kind: LayoutKind::ThreeByFourRhythm,
         page_seconds: 10.0,
         row_baselines: vec![60.0, 180.0, 300.0, 420.0],
+        template: None,
         panels,
     }
 }
