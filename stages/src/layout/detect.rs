@@ -53,7 +53,9 @@
 //! ```
 
 use super::labels;
-use super::panels::{assign_read_names, build_layout};
+use super::panels::{
+    apply_reads, label_agreement, labels_support, layout_for, page_shapes, LABEL_MARGIN,
+};
 use super::templates::{self, LayoutTemplate};
 use ecgdig_core::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -338,11 +340,30 @@ impl LayoutDetectConfig {
             .chain(templates::standard())
             .cloned()
             .collect();
-        let mut layout = build_layout(&rows, grid, page_seconds, mask, &library);
+        let shapes = page_shapes(&rows, mask, grid, page_seconds);
+        let by_separators = templates::choose(&library, &shapes);
+        let mut layout = layout_for(&rows, grid, page_seconds, mask, by_separators);
         if self.read_labels {
-            let reads =
-                labels::read_panels(&layout, mask, grid, self.ink_level, self.label_min_score);
-            assign_read_names(&mut layout, &reads);
+            let read = |l: &Layout| {
+                labels::read_panels(l, mask, grid, self.ink_level, self.label_min_score)
+            };
+            let mut reads = read(&layout);
+            let mut best = label_agreement(&layout, &reads);
+            // another template whose panels' labels agree clearly better
+            for plan in templates::fitting(&library, rows.len()) {
+                let same =
+                    by_separators.is_some_and(|(t, s)| std::ptr::eq(t, plan.0) && s == plan.1);
+                if same {
+                    continue;
+                }
+                let other = layout_for(&rows, grid, page_seconds, mask, Some(plan));
+                let other_reads = read(&other);
+                let agreement = label_agreement(&other, &other_reads);
+                if agreement > best + LABEL_MARGIN && labels_support(&other, &other_reads) {
+                    (layout, reads, best) = (other, other_reads, agreement);
+                }
+            }
+            apply_reads(&mut layout, &reads);
         }
         Ok(layout)
     }

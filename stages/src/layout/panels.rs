@@ -47,13 +47,41 @@ fn panel(
     }
 }
 
-/// Builds panels for the detected rows.
+/// Builds panels for the detected rows, in the template their lead
+/// separators pick.
 pub fn build_layout(
     rows: &[Row],
     grid: &GridInfo,
     page_seconds: f32,
     mask: &image::GrayImage,
     library: &[LayoutTemplate],
+) -> Layout {
+    let shapes = page_shapes(rows, mask, grid, page_seconds);
+    let plan = templates::choose(library, &shapes);
+    layout_for(rows, grid, page_seconds, mask, plan)
+}
+
+/// The separator probes of every row ([`row_shape`]).
+pub fn page_shapes(
+    rows: &[Row],
+    mask: &image::GrayImage,
+    grid: &GridInfo,
+    page_seconds: f32,
+) -> Vec<Shape> {
+    let pps = grid.px_per_second();
+    rows.iter()
+        .map(|r| row_shape(r, mask, grid, pps, page_seconds))
+        .collect()
+}
+
+/// The panels of `rows` in the template `plan` (with its number of strips);
+/// by the row count alone ([`fallback_rows`]) without one.
+pub fn layout_for(
+    rows: &[Row],
+    grid: &GridInfo,
+    page_seconds: f32,
+    mask: &image::GrayImage,
+    plan: Option<(&LayoutTemplate, usize)>,
 ) -> Layout {
     let n = rows.len();
     let (w, h) = (mask.width() as f32, mask.height() as f32);
@@ -99,11 +127,7 @@ pub fn build_layout(
             .min(r.x_stop.unwrap_or(f32::INFINITY))
             .min(w - 1.0)
     };
-    let shapes: Vec<Shape> = rows
-        .iter()
-        .map(|r| row_shape(r, mask, grid, pps, page_seconds))
-        .collect();
-    let (kind, grid_rows, short_rows, template) = match templates::choose(library, &shapes) {
+    let (kind, grid_rows, short_rows, template) = match plan {
         Some((t, strips)) => {
             let mut leads = t.rows.clone();
             leads.extend((0..strips).map(|k| vec![(t.strip_lead(k), false)]));
@@ -223,6 +247,79 @@ fn fallback_rows(n: usize) -> (LayoutKind, Vec<Vec<Lead>>) {
                 }
             }
             (LayoutKind::Other, v)
+        }
+    }
+}
+
+/// Label reads must agree this much better (in summed read scores, about
+/// two clear reads) with another template for it to replace the one the
+/// separators picked.
+pub const LABEL_MARGIN: f32 = 1.5;
+/// Agreeing read scores (about four clear reads) another template needs.
+pub const LABEL_MIN_SUPPORT: f32 = 3.5;
+/// Share of the read scores that must agree with another template.
+pub const LABEL_MIN_SHARE: f32 = 0.7;
+
+/// How well a layout's short panels agree with their read labels: the sum
+/// of the scores of reads naming the panel's lead, less those naming
+/// another.
+pub fn label_agreement(layout: &Layout, reads: &[Option<super::labels::WordRead>]) -> f32 {
+    let (agree, disagree) = label_votes(layout, reads);
+    agree - disagree
+}
+
+/// The summed scores of the short panels' reads that name the panel's lead,
+/// and of those that name another.
+pub fn label_votes(layout: &Layout, reads: &[Option<super::labels::WordRead>]) -> (f32, f32) {
+    let mut votes = (0.0, 0.0);
+    for (p, r) in layout.panels.iter().zip(reads) {
+        let Some(r) = r.as_ref().filter(|_| !p.rhythm) else {
+            continue;
+        };
+        if r.lead == p.lead {
+            votes.0 += r.score;
+        } else {
+            votes.1 += r.score;
+        }
+    }
+    votes
+}
+
+/// Whether reads support a layout enough to replace the one the
+/// separators picked: at least [`LABEL_MIN_SUPPORT`] in agreeing scores, and
+/// at least [`LABEL_MIN_SHARE`] of all the short panels' read scores.
+pub fn labels_support(layout: &Layout, reads: &[Option<super::labels::WordRead>]) -> bool {
+    let (agree, disagree) = label_votes(layout, reads);
+    agree >= LABEL_MIN_SUPPORT && agree >= LABEL_MIN_SHARE * (agree + disagree)
+}
+
+/// Names panels from their reads. A layout matched to a template that the reads
+/// support keeps its short panels' names (a misread `III` as `II` cannot
+/// break a 3x4 page) and marks the confirmed ones; its rhythm strips take
+/// their read names when the short panels' reads support the template
+/// ([`labels_support`]; `rhythm_leads` checks them against the short panels
+/// later). A page without a template is named panel by panel
+/// ([`assign_read_names`]). (The reader misreads a lone stroke as `I` and
+/// `III` as `II` often enough on coarse pages that reads alone never
+/// overrule a template.)
+pub fn apply_reads(layout: &mut Layout, reads: &[Option<super::labels::WordRead>]) {
+    if layout.template.is_none() {
+        assign_read_names(layout, reads);
+        return;
+    }
+    // strips are renamed by reads only where the short panels' reads show
+    // the reader works on this page
+    let trusted = labels_support(layout, reads);
+    for (p, r) in layout.panels.iter_mut().zip(reads) {
+        let Some(r) = r.as_ref().filter(|r| !r.inverted) else {
+            continue;
+        };
+        // a lone stroke read as `I` is too common a misread to rename a
+        // strip by (a strip of lead I is found by `rhythm_leads`)
+        let distinctive = r.text.len() > 1;
+        if (p.rhythm && trusted && distinctive) || r.lead == p.lead {
+            p.lead = r.lead;
+            p.label_score = Some(r.score);
         }
     }
 }

@@ -204,19 +204,24 @@ pub fn expected_shape(columns: usize) -> Shape {
     s
 }
 
+/// The templates that a page of `n` rows can show, each with its number of
+/// strips, in the library's order.
+pub fn fitting(templates: &[LayoutTemplate], n: usize) -> Vec<(&LayoutTemplate, usize)> {
+    templates
+        .iter()
+        .filter(|t| n >= t.rows.len())
+        .map(|t| (t, n - t.rows.len()))
+        .filter(|(t, strips)| (t.rhythm_strips.0..=t.rhythm_strips.1).contains(strips))
+        .collect()
+}
+
 /// The best template for rows of the observed `shapes` (top to bottom),
 /// with its number of strips; `None` when no template has as many rows.
 pub fn choose<'a>(
     templates: &'a [LayoutTemplate],
     shapes: &[Shape],
 ) -> Option<(&'a LayoutTemplate, usize)> {
-    let n = shapes.len();
-    let fitting: Vec<(&LayoutTemplate, usize)> = templates
-        .iter()
-        .filter(|t| n >= t.rows.len())
-        .map(|t| (t, n - t.rows.len()))
-        .filter(|(t, strips)| (t.rhythm_strips.0..=t.rhythm_strips.1).contains(strips))
-        .collect();
+    let fitting = fitting(templates, shapes.len());
     // the prior: fewest strips, the first listed on a tie
     let prior = *fitting.iter().min_by_key(|(_, strips)| *strips)?;
     let hits = shapes.iter().flatten().filter(|&&h| h).count();

@@ -17,7 +17,9 @@
 //! other lead, and the layout names the strip II unless its printed label was
 //! read. A strip is renamed to its best-matching lead when that match is
 //! close (error under `max_error`) and clearly the best: under `max_ratio` of
-//! the next lead's error and of the error of the name it has. Otherwise the
+//! the next lead's error and of the error of the name it has (or, when the
+//! strip's samples refute the name it has, under `max_ratio` of that name's
+//! error alone: II and aVF can be near twins). Otherwise the
 //! name stays, so a page whose strip is II, or whose traces are too poor to
 //! tell, is left as it was. A renamed strip's name no longer comes from a
 //! printed label (`label_score` is cleared).
@@ -44,6 +46,10 @@ const MATCH_FS: f32 = 250.0;
 /// Smallest variance (mV²) of either tracing for a comparison to count: a
 /// flat stretch matches any other flat stretch.
 const MIN_VARIANCE_MV2: f64 = 0.0025;
+/// A strip whose present name's short panel differs from it by this
+/// relative error (or more) is surely not that lead: it takes its best
+/// match even when a second lead matches nearly as well (II and aVF).
+const REFUTED_ERROR: f64 = 0.6;
 /// Smallest share of the short panel's samples both tracings must cover.
 const MIN_OVERLAP: f32 = 0.6;
 
@@ -180,10 +186,13 @@ impl RhythmLeadsConfig {
             let next = ranked.get(1).map_or(f64::INFINITY, |r| r.0);
             let present = err[strip.lead.index()];
             let ratio = self.max_ratio as f64;
+            // clearly the best, or at least far better than a name the
+            // strip's samples refute
+            let refuted = present >= REFUTED_ERROR;
             if lead != strip.lead
                 && best <= self.max_error as f64
-                && best <= ratio * next
                 && best <= ratio * present
+                && (best <= ratio * next || refuted)
             {
                 out.push((ri, lead));
             }

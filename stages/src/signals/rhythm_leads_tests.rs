@@ -141,3 +141,35 @@ fn match_error_is_small_for_the_same_curve_and_large_for_another() {
     // a flat line matches nothing
     assert!(match_error(&vec![0.1; 500], &a, 5).is_none());
 }
+
+#[test]
+fn a_strip_misnamed_i_takes_its_best_match_even_beside_a_near_twin() {
+    // the strip shows II, its label was misread as I; aVF's short panel is
+    // drawn as a near copy of II, so II is not clearly the best match, yet
+    // I is refuted
+    let (mut layout, mut traces) = page(Lead::I, Lead::II, 0.5);
+    let avf = layout
+        .panels
+        .iter()
+        .position(|p| p.lead == Lead::AVF)
+        .expect("aVF");
+    let ii = layout
+        .panels
+        .iter()
+        .position(|p| p.lead == Lead::II)
+        .expect("II");
+    let (p_ii, p_avf) = (layout.panels[ii].clone(), layout.panels[avf].clone());
+    // aVF's panel shows II's curve at its own time window
+    traces.traces[avf].points = traces.traces[avf]
+        .points
+        .iter()
+        .map(|&[x, _]| {
+            let t = p_avf.t_start + (x - p_avf.x_start) / 100.0;
+            [x, p_avf.baseline_y - 40.0 * 1.05 * mv(Lead::II, t)]
+        })
+        .collect();
+    layout.panels[ii] = p_ii;
+    let renames = RhythmLeadsConfig::default().renames(&layout, &traces, &grid());
+    assert_eq!(renames.len(), 1, "{renames:?}");
+    assert!(matches!(renames[0].1, Lead::II | Lead::AVF), "{renames:?}");
+}
