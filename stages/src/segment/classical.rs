@@ -13,7 +13,9 @@
 //! `ink_ratio` (full ink) and `paper_ratio` (no ink). Areas far darker than the
 //! page (scanner borders, the black corners of a rotated photo) are excluded.
 //! A grid printed as dark as the trace is removed by its geometry
-//! ([`remove_lattice`]): straight full-height mask columns are grid lines.
+//! ([`remove_lattice`], module [`super::lattice`]): straight full-height mask
+//! columns are grid lines, and so are full-width rows that repeat at the
+//! grid period over many periods on a page whose columns form a lattice.
 //! Lead labels, text and the calibration pulse are left in the mask: the layout
 //! and tracing stages know where the traces are and reject them.
 //!
@@ -67,11 +69,13 @@ pub struct ClassicalSegmentConfig {
     pub max_ink_fraction: f32,
     /// Grid lines printed as dark as the trace: a column (row) of the mask
     /// inked over at least this fraction of the page's height (width) is a
-    /// grid line (a row must also repeat at the grid's period), and is
-    /// cleared wherever no stroke crosses it. 0 turns lattice removal off.
+    /// grid line (a row must also be one of a chain of lines at the grid
+    /// period), and is cleared wherever no stroke crosses it. 0 turns
+    /// lattice removal off.
     pub lattice_min_coverage: f32,
-    /// Also remove horizontal grid lines (off by default: on a coarse page
-    /// a flat trace along its baseline passes the period test).
+    /// Also remove horizontal grid lines, on pages whose vertical lines form
+    /// a lattice and only rows chained at the grid period over 15 mm (a
+    /// flat trace along its baseline covers a row too, but never chains).
     pub lattice_rows: bool,
 }
 
@@ -163,7 +167,7 @@ register_stage!(
         ),
         (
             "lattice_rows",
-            "also remove horizontal grid lines (off: a coarse page's flat trace passes their period test)"
+            "also remove horizontal grid lines: on a page whose columns form a lattice, rows chained at the grid period over 15 mm (a flat trace never chains)"
         ),
     ],
     example = "[stages.segment]\ntype = \"classical_segment\"\ninputs = { image = \"deskew\", grid = \"grid\" }\n"

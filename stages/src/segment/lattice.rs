@@ -32,6 +32,8 @@ const LATTICE_MAX_SHARE: f32 = 0.4;
 const LATTICE_OVERDRAWN: u8 = 64;
 /// A grid line is at most this wide (mm; two pixels at least).
 const LATTICE_MAX_WIDTH_MM: f32 = 0.4;
+/// Per band of one column (row), its pixels at each `LATTICE_COVER` level.
+type BandCounts = [[u32; 3]; BANDS];
 /// On a dark lattice, ink drawn over a line counts only in stretches at
 /// least this long (mm): longer than the line's strong stretches between
 /// crossings with the minor lines.
@@ -114,7 +116,7 @@ fn band_coverage(m: &[u8], w: usize, h: usize) -> (Vec<[[u32; 3]; BANDS]>, Vec<[
 /// Lines along one axis: at least `min_cov` inked in three quarters of the
 /// bands, no wider than a grid line, at the lowest coverage level at which
 /// lines stay sparse (a lattice, not a texture).
-fn line_candidates(counts: &[[[u32; 3]; BANDS]], len: usize, pp: f32, min_cov: f32) -> Vec<bool> {
+fn line_candidates(counts: &[BandCounts], len: usize, pp: f32, min_cov: f32) -> Vec<bool> {
     let max_width = (LATTICE_MAX_WIDTH_MM * pp).ceil().max(2.0) as usize;
     for k in 0..3 {
         let mut on: Vec<bool> = counts
@@ -182,7 +184,9 @@ fn chained(cand: &[bool], pp: f32) -> Vec<bool> {
         if p < 3.0 {
             continue;
         }
-        let tol = (0.2 * p).max(1.0);
+        // (at most a fifth of a mm either way: at the major period, any
+        // position within half a mm lies on some minor line)
+        let tol = (0.2 * pp).max(1.0);
         // nearest line centre to `at` within the tolerance
         let find = |at: f32| -> Option<usize> {
             let i = centres.partition_point(|&c| c < at - tol);
@@ -326,5 +330,100 @@ fn clear_horizontal(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const W: usize = 240;
+    const H: usize = 200;
+    /// 4 px per mm, the scale of a 100 dpi scan.
+    const PP: (f32, f32) = (4.0, 4.0);
+
+    /// A mask with a 1 mm lattice: one-pixel lines at x % 4 == 2 when
+    /// `vertical`, at y % 4 == 0 when `horizontal`.
+    fn lattice(vertical: bool, horizontal: bool) -> Vec<u8> {
+        let mut m = vec![0u8; W * H];
+        for y in 0..H {
+            for x in 0..W {
+                if (vertical && x % 4 == 2) || (horizontal && y % 4 == 0) {
+                    m[y * W + x] = 255;
+                }
+            }
+        }
+        m
+    }
+
+    fn at(m: &[u8], x: usize, y: usize) -> u8 {
+        m[y * W + x]
+    }
+
+    #[test]
+    fn horizontal_lattice_lines_go_while_a_flat_trace_beside_one_stays() {
+        // a flat trace at y = 102 (between the lines at 100 and 104) with
+        // a QRS at x = 121 rising from it
+        let mut m = lattice(true, true);
+        for x in 10..230 {
+            m[102 * W + x] = 255;
+        }
+        for y in 80..102 {
+            m[y * W + 121] = 255;
+        }
+        let mut off = m.clone();
+        remove_lattice(&mut off, W, H, PP, 0.4, false);
+        assert_eq!(at(&off, 49, 40), 255, "rows off: the line stays");
+        remove_lattice(&mut m, W, H, PP, 0.4, true);
+        assert_eq!(at(&m, 49, 40), 0, "horizontal line");
+        assert_eq!(at(&m, 50, 30), 0, "vertical line");
+        assert_eq!(at(&m, 49, 102), 255, "flat trace");
+        assert_eq!(at(&m, 121, 90), 255, "QRS");
+    }
+
+    #[test]
+    fn full_width_trace_rows_do_not_chain_into_a_lattice() {
+        // a vertical lattice and three flat traces across the whole width,
+        // 15 mm apart: each covers its row like a grid line, but no line
+        // lies a grid period from any of them
+        let mut m = lattice(true, false);
+        for y in [41, 101, 161] {
+            for x in 0..W {
+                m[y * W + x] = 255;
+            }
+        }
+        remove_lattice(&mut m, W, H, PP, 0.4, true);
+        for y in [41, 101, 161] {
+            assert_eq!(at(&m, 49, y), 255, "trace row {y}");
+        }
+        assert_eq!(at(&m, 50, 30), 0, "vertical line");
+    }
+
+    #[test]
+    fn horizontal_lines_stay_without_a_vertical_lattice() {
+        // ruled rows alone are not a grid printed as dark as the trace
+        let mut m = lattice(false, true);
+        remove_lattice(&mut m, W, H, PP, 0.4, true);
+        assert_eq!(at(&m, 49, 40), 255);
+    }
+
+    #[test]
+    fn a_patchy_vertical_line_goes_but_a_pulse_edge_on_it_stays() {
+        // on a dark lattice the line at x = 50 is faint (60) in the mask
+        // except for short strong stretches (y % 16 == 2) between crossings;
+        // a 10 mm pulse edge stands on it at y 60..100
+        let mut m = lattice(true, true);
+        for y in 0..H {
+            if y % 4 != 0 {
+                m[y * W + 50] = if y % 16 == 2 { 255 } else { 60 };
+            }
+        }
+        for y in 60..100 {
+            m[y * W + 50] = 255;
+        }
+        remove_lattice(&mut m, W, H, PP, 0.4, true);
+        assert_eq!(at(&m, 50, 146), 0, "short strong stretch of the line");
+        assert_eq!(at(&m, 50, 147), 0, "faint stretch of the line");
+        assert_eq!(at(&m, 50, 81), 255, "pulse edge");
     }
 }
