@@ -13,7 +13,9 @@
 //! `ink_ratio` (full ink) and `paper_ratio` (no ink). Areas far darker than the
 //! page (scanner borders, the black corners of a rotated photo) are excluded.
 //! A grid printed as dark as the trace is removed by its geometry
-//! ([`remove_lattice`]): straight full-height mask columns are grid lines.
+//! ([`remove_lattice`], module [`super::lattice`]): straight full-height mask
+//! columns are grid lines, and so are full-width rows that repeat at the
+//! grid period over many periods on a page whose columns form a lattice.
 //! Lead labels, text and the calibration pulse are left in the mask: the layout
 //! and tracing stages know where the traces are and reject them.
 //!
@@ -32,6 +34,7 @@
 //! # ecgdig_core::config::check_stage_example(toml).unwrap();
 //! ```
 
+use super::lattice::remove_lattice;
 use crate::imaging;
 use ecgdig_core::prelude::*;
 use image::GrayImage;
@@ -66,11 +69,13 @@ pub struct ClassicalSegmentConfig {
     pub max_ink_fraction: f32,
     /// Grid lines printed as dark as the trace: a column (row) of the mask
     /// inked over at least this fraction of the page's height (width) is a
-    /// grid line (a row must also repeat at the grid's period), and is
-    /// cleared wherever no stroke crosses it. 0 turns lattice removal off.
+    /// grid line (a row must also be one of a chain of lines at the grid
+    /// period), and is cleared wherever no stroke crosses it. 0 turns
+    /// lattice removal off.
     pub lattice_min_coverage: f32,
-    /// Also remove horizontal grid lines (off by default: on a coarse page
-    /// a flat trace along its baseline passes the period test).
+    /// Also remove horizontal grid lines, on pages whose vertical lines form
+    /// a lattice and only rows chained at the grid period over 15 mm (a
+    /// flat trace along its baseline covers a row too, but never chains).
     pub lattice_rows: bool,
 }
 
@@ -88,7 +93,7 @@ impl Default for ClassicalSegmentConfig {
             crowded_ink_ratio: 0.3,
             max_ink_fraction: 0.05,
             lattice_min_coverage: 0.4,
-            lattice_rows: false,
+            lattice_rows: true,
         }
     }
 }
@@ -162,7 +167,7 @@ register_stage!(
         ),
         (
             "lattice_rows",
-            "also remove horizontal grid lines (off: a coarse page's flat trace passes their period test)"
+            "also remove horizontal grid lines: on a page whose columns form a lattice, rows chained at the grid period over 15 mm (a flat trace never chains)"
         ),
     ],
     example = "[stages.segment]\ntype = \"classical_segment\"\ninputs = { image = \"deskew\", grid = \"grid\" }\n"
@@ -270,213 +275,6 @@ impl ClassicalSegmentConfig {
             );
         }
         GrayImage::from_raw(w as u32, h as u32, out).unwrap_or_else(|| GrayImage::new(1, 1))
-    }
-}
-
-/// Mask level counted as ink where a stroke crosses a grid line.
-const LATTICE_INK: u8 = 64;
-/// Mask level counted towards a line's coverage: a dark grid's lines are
-/// often faint in the mask (below the trace's strength) yet still
-/// continuous, and a faint lattice still makes rows out of its lines.
-const LATTICE_COVER: [u8; 3] = [32, 64, 128];
-/// At most this share of the columns (rows) may be grid lines: more is a
-/// texture (a coarse page's blurred lattice), where a higher level is tried.
-const LATTICE_MAX_SHARE: f32 = 0.4;
-/// Ink this much stronger than a line's median strength is drawn over it.
-const LATTICE_OVERDRAWN: u8 = 64;
-/// A grid line is at most this wide (mm; two pixels at least).
-const LATTICE_MAX_WIDTH_MM: f32 = 0.4;
-
-/// Removes grid lines left in the mask (a grid printed as dark as the
-/// trace). The grid is straight and periodic and the trace is not: a mask
-/// column inked over at least `min_cov` of the page's height is a vertical
-/// grid line (no trace covers that much of a column); a mask row inked over
-/// that much of its width is a horizontal one only if rows one or two grid
-/// periods (1 or 5 mm) away are lines too, since a flat trace may run
-/// along its baseline for most of the page but does not repeat. Line pixels
-/// are cleared except where ink stands on both sides of the line (a stroke
-/// crossing it).
-pub fn remove_lattice(
-    m: &mut [u8],
-    w: usize,
-    h: usize,
-    (ppx, ppy): (f32, f32),
-    min_cov: f32,
-    rows: bool,
-) {
-    if w < 8 || h < 8 {
-        return;
-    }
-    // coverage counted at three levels; per axis the lowest level at
-    // which lines stay sparse (a lattice, not a texture) is used
-    // coverage per band of the page (a grid line crosses the whole page;
-    // a column of pulses or a row's flat trace only part of it), counted
-    // at three levels
-    const BANDS: usize = 8;
-    let mut col = vec![[[0u32; 3]; BANDS]; w];
-    let mut row = vec![[[0u32; 3]; BANDS]; h];
-    for y in 0..h {
-        let by = y * BANDS / h;
-        for (x, &v) in m[y * w..(y + 1) * w].iter().enumerate() {
-            let bx = x * BANDS / w;
-            for (k, &l) in LATTICE_COVER.iter().enumerate() {
-                if v >= l {
-                    col[x][by][k] += 1;
-                    row[y][bx][k] += 1;
-                }
-            }
-        }
-    }
-    // a line: at least `min_cov` inked in three quarters of the bands
-    let lines = |counts: &[[[u32; 3]; BANDS]], len: usize, pp: f32| -> Vec<bool> {
-        let max_width = (LATTICE_MAX_WIDTH_MM * pp).ceil().max(2.0) as usize;
-        for k in 0..3 {
-            let mut on: Vec<bool> = counts
-                .iter()
-                .map(|c| {
-                    c.iter()
-                        .filter(|band| band[k] as f32 * BANDS as f32 >= min_cov * len as f32)
-                        .count()
-                        * 4
-                        >= BANDS * 3
-                })
-                .collect();
-            if on.iter().filter(|&&o| o).count() as f32 > LATTICE_MAX_SHARE * on.len() as f32 {
-                continue;
-            }
-            // a run wider than a grid line is not one
-            let mut i = 0;
-            while i < on.len() {
-                if !on[i] {
-                    i += 1;
-                    continue;
-                }
-                let a = i;
-                while i < on.len() && on[i] {
-                    i += 1;
-                }
-                if i - a > max_width {
-                    on[a..i].iter_mut().for_each(|o| *o = false);
-                }
-            }
-            return on;
-        }
-        vec![false; counts.len()]
-    };
-    let vlines = lines(&col, h, ppx.max(0.5));
-    let hcand = if rows {
-        lines(&row, w, ppy.max(0.5))
-    } else {
-        vec![false; h]
-    };
-    // a horizontal line repeats at the minor or the major period
-    let near = |y: isize| -> bool {
-        (y - 1..=y + 1).any(|yy| yy >= 0 && (yy as usize) < h && hcand[yy as usize])
-    };
-    let hlines: Vec<bool> = (0..h)
-        .map(|y| {
-            hcand[y]
-                && [1.0f32, 5.0].iter().any(|&mm| {
-                    let p = mm * ppy.max(0.5);
-                    if p < 2.0 {
-                        return false;
-                    }
-                    [-2.0f32, -1.0, 1.0, 2.0]
-                        .iter()
-                        .filter(|&&k| near((y as f32 + k * p).round() as isize))
-                        .count()
-                        >= 2
-                })
-        })
-        .collect();
-    let nv = vlines.iter().filter(|&&v| v).count();
-    let nh = hlines.iter().filter(|&&v| v).count();
-    if nv == 0 && nh == 0 {
-        return;
-    }
-    let src = m.to_vec();
-    let ink = |x: usize, y: usize| src[y * w + x] >= LATTICE_INK;
-    // vertical lines: runs of line columns
-    let mut x = 0;
-    while x < w {
-        if !vlines[x] {
-            x += 1;
-            continue;
-        }
-        let xa = x;
-        while x < w && vlines[x] {
-            x += 1;
-        }
-        let xb = x - 1;
-        // the line's own strength in the mask: ink well above it on the
-        // line is something drawn over the line (a pulse's edge standing on
-        // a grid line, a stroke along it), not the line
-        let mut strength: Vec<u8> = (0..h)
-            .map(|y| {
-                src[y * w + xa..=y * w + xb]
-                    .iter()
-                    .copied()
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
-        let keep_above = {
-            let mid = h / 2;
-            strength.select_nth_unstable(mid);
-            strength[mid].saturating_add(LATTICE_OVERDRAWN)
-        };
-        for y in 0..h {
-            if hlines[y] {
-                continue;
-            }
-            if src[y * w + xa..=y * w + xb].iter().any(|&v| v > keep_above) {
-                continue;
-            }
-            let side = |xs: Option<usize>| -> bool {
-                xs.is_some_and(|xs| {
-                    (y.saturating_sub(1)..=(y + 1).min(h - 1)).any(|yy| ink(xs, yy) && !hlines[yy])
-                })
-            };
-            let left = side(xa.checked_sub(1));
-            let right = side((xb + 1 < w).then_some(xb + 1));
-            if !(left && right) {
-                for xx in xa..=xb {
-                    m[y * w + xx] = 0;
-                }
-            }
-        }
-    }
-    let mut y = 0;
-    while y < h {
-        if !hlines[y] {
-            y += 1;
-            continue;
-        }
-        let ya = y;
-        while y < h && hlines[y] {
-            y += 1;
-        }
-        let yb = y - 1;
-        for x in 0..w {
-            if vlines[x] {
-                for yy in ya..=yb {
-                    m[yy * w + x] = 0;
-                }
-                continue;
-            }
-            let side = |ys: Option<usize>| -> bool {
-                ys.is_some_and(|ys| {
-                    (x.saturating_sub(1)..=(x + 1).min(w - 1)).any(|xx| ink(xx, ys) && !vlines[xx])
-                })
-            };
-            let above = side(ya.checked_sub(1));
-            let below = side((yb + 1 < h).then_some(yb + 1));
-            if !(above && below) {
-                for yy in ya..=yb {
-                    m[yy * w + x] = 0;
-                }
-            }
-        }
     }
 }
 

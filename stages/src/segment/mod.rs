@@ -12,5 +12,6 @@
 
 pub mod classical;
 pub mod fallback;
+pub mod lattice;
 pub mod mask_file;
 pub mod onnx;
