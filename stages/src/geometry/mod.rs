@@ -11,3 +11,5 @@
 pub mod deskew;
 pub mod dewarp;
 pub mod grid;
+pub mod lattice_warp;
+pub mod light;
