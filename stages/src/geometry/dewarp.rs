@@ -147,14 +147,6 @@ impl Stage for DewarpConfig {
             None
         };
         let (mut rgb, to_input) = sheet.rectify_with(&page.rgb, 1, lattice.as_ref());
-        if std::env::var_os("ECGDIG_DEBUG_LATTICE").is_some() {
-            eprintln!(
-                "lattice {:?}",
-                lattice
-                    .as_ref()
-                    .map(|l| (l.residual_mm, l.correction_mm, l.nodes))
-            );
-        }
         if self.flatten_light {
             flatten_light(&mut rgb);
         }

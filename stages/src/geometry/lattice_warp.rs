@@ -33,10 +33,11 @@
 //!   its coordinates clamped to the measured area, so it does not run away
 //!   over the desk. Its mean is removed, so the page does not move as a
 //!   whole.
-//! * **Use**: the map output pixel `(X, Y)` to rectified pixel
-//!   `(X + dx, Y + dy)` makes the major lines straight and evenly spaced at
-//!   the mean pitch; `dewarp` composes it with the sheet map and resamples
-//!   the photo once. A correction below [`MIN_CORRECTION_PX`] (RMS) or a
+//! * **Use**: the displacements are filed under their lines' ideal
+//!   positions, so the fit is directly the map output pixel `(X, Y)` to
+//!   rectified pixel `(X + dx(X, Y), Y + dy(X, Y))`, which makes the major
+//!   lines straight and evenly spaced at the mean pitch; `dewarp` composes
+//!   it with the sheet map and resamples the photo once. A correction below [`MIN_CORRECTION_PX`] (RMS) or a
 //!   map that is not clearly monotone is not applied.
 //!
 //! [`LatticeWarp::residual_mm`] is the RMS distance, in millimetres, of the
@@ -214,13 +215,9 @@ impl LatticeWarp {
     /// measured in, scaled to output pixels.
     pub fn apply(&self, x: f64, y: f64) -> (f64, f64) {
         let (u, v) = (x / self.scale, y / self.scale);
-        // lines are at u + d(u): evaluate d where the line actually is
-        let mut du = self.dx.at(u, v) - self.mean.0;
-        let mut dv = self.dy.at(u, v) - self.mean.1;
-        let du2 = self.dx.at(u + du, v + dv) - self.mean.0;
-        let dv2 = self.dy.at(u + du, v + dv) - self.mean.1;
-        du = du2;
-        dv = dv2;
+        // the fits are in the ideal lattice's coordinates: no fixed point
+        let du = self.dx.at(u, v) - self.mean.0;
+        let dv = self.dy.at(u, v) - self.mean.1;
         (x + du * self.scale, y + dv * self.scale)
     }
 
@@ -412,8 +409,11 @@ pub fn measure(rgb: &RgbImage, scale: f64) -> Option<LatticeWarp> {
     {
         return None;
     }
-    let ptsx: Vec<(f64, f64, f64)> = vx.iter().map(|n| (n.along, n.across, n.d)).collect();
-    let ptsy: Vec<(f64, f64, f64)> = vy.iter().map(|n| (n.across, n.along, n.d)).collect();
+    // each displacement is filed under the ideal position of its line
+    // (`along - d`), so the fitted map goes straight from the even lattice
+    // to the photo and needs no inverting
+    let ptsx: Vec<(f64, f64, f64)> = vx.iter().map(|n| (n.along - n.d, n.across, n.d)).collect();
+    let ptsy: Vec<(f64, f64, f64)> = vy.iter().map(|n| (n.across, n.along - n.d, n.d)).collect();
     let (fx, kx) = Poly2::fit(&ptsx)?;
     let (fy, ky) = Poly2::fit(&ptsy)?;
     let stats = |f: &Poly2, pts: &[(f64, f64, f64)], keep: &[bool]| -> (f64, f64, f64, usize) {
@@ -452,4 +452,200 @@ pub fn measure(rgb: &RgbImage, scale: f64) -> Option<LatticeWarp> {
         return None;
     }
     Some(warp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::Rgb;
+
+    type Map = dyn Fn(f64, f64) -> (f64, f64);
+
+    /// A grid page seen through `fwd` (page point to image point): minor
+    /// lines every 8 px, major every 40 px in `line` colours, and a black
+    /// trace row. Rendered by inverting `fwd` per pixel (fixed point).
+    fn warped_lattice(w: u32, h: u32, fwd: &Map, major: [u8; 3], minor: [u8; 3]) -> RgbImage {
+        let mut img = RgbImage::from_pixel(w, h, Rgb([252, 250, 248]));
+        for y in 0..h {
+            for x in 0..w {
+                let (xf, yf) = (x as f64, y as f64);
+                let (mut u, mut v) = (xf, yf);
+                for _ in 0..8 {
+                    let (a, b) = fwd(u, v);
+                    u -= a - xf;
+                    v -= b - yf;
+                }
+                let near = |p: f64, per: f64| (p - per * (p / per).round()).abs();
+                let dmaj = near(u, 40.0).min(near(v, 40.0));
+                let dmin = near(u, 8.0).min(near(v, 8.0));
+                let trace = (v - (h as f64 / 2.0 + 30.0 * (u * 0.05).sin())).abs() < 1.5;
+                let c = if trace {
+                    [20, 20, 20]
+                } else if dmaj < 1.0 {
+                    major
+                } else if dmin < 0.6 {
+                    minor
+                } else {
+                    continue;
+                };
+                img.put_pixel(x, y, Rgb(c));
+            }
+        }
+        img
+    }
+
+    const RED: [u8; 3] = [230, 70, 70];
+    const PINK: [u8; 3] = [248, 196, 196];
+
+    /// Largest departure of `back(apply(X, Y))` from an axis-aligned affine
+    /// map, pixels, over the interior: what is left of the warp.
+    fn leftover(warp: &LatticeWarp, back: &Map, w: f64, h: f64) -> f64 {
+        let mut pts = Vec::new();
+        for j in 2..19 {
+            for i in 2..19 {
+                let (x, y) = (i as f64 / 20.0 * w, j as f64 / 20.0 * h);
+                let (a, b) = warp.apply(x, y);
+                let (u, v) = back(a, b);
+                pts.push((x, y, u, v));
+            }
+        }
+        let fit = |k: usize| {
+            let n = pts.len() as f64;
+            let (mx, mu) = pts.iter().fold((0.0, 0.0), |acc, p| {
+                let (s, t) = if k == 0 { (p.0, p.2) } else { (p.1, p.3) };
+                (acc.0 + s / n, acc.1 + t / n)
+            });
+            let (mut sxx, mut sxu) = (0.0, 0.0);
+            for p in &pts {
+                let (s, t) = if k == 0 { (p.0, p.2) } else { (p.1, p.3) };
+                sxx += (s - mx) * (s - mx);
+                sxu += (s - mx) * (t - mu);
+            }
+            let b = sxu / sxx;
+            pts.iter()
+                .map(|p| {
+                    let (s, t) = if k == 0 { (p.0, p.2) } else { (p.1, p.3) };
+                    (t - mu - b * (s - mx)).abs()
+                })
+                .fold(0.0, f64::max)
+        };
+        fit(0).max(fit(1))
+    }
+
+    /// Inverse of `fwd` by fixed-point iteration.
+    fn inverse(fwd: &'static Map) -> Box<Map> {
+        Box::new(move |x, y| {
+            let (mut u, mut v) = (x, y);
+            for _ in 0..12 {
+                let (a, b) = fwd(u, v);
+                u -= a - x;
+                v -= b - y;
+            }
+            (u, v)
+        })
+    }
+
+    /// A cylinder's tangential stretch along x (cubic: the middle squeezed,
+    /// the ends stretched by about 5 %) and rows bowed by up to 8 px.
+    fn curl(x: f64, y: f64) -> (f64, f64) {
+        let u = (x - 600.0) / 600.0;
+        let v = (y - 450.0) / 450.0;
+        (
+            x + 12.0 * u.powi(3) + 1.5 * u * v,
+            y + 8.0 * (1.0 - u * u) + 1.0 * v,
+        )
+    }
+
+    #[test]
+    fn recovers_a_curl_stretch_and_bow() {
+        let img = warped_lattice(1200, 900, &curl, RED, PINK);
+        let warp = measure(&img, 1.0).expect("a warp is measured");
+        let back = inverse(&curl);
+        let none = LatticeWarp {
+            dx: Poly2 {
+                c: vec![0.0; (DEG + 1) * (DEG + 1)],
+                centre: (0.0, 0.0),
+                half: (1.0, 1.0),
+            },
+            mean: (0.0, 0.0),
+            ..warp.clone()
+        };
+        let none = LatticeWarp {
+            dy: none.dx.clone(),
+            ..none
+        };
+        let before = leftover(&none, &back, 1200.0, 900.0);
+        let after = leftover(&warp, &back, 1200.0, 900.0);
+        // the warp is over 3 px; after it the grid is even within 0.5 px
+        // (0.06 mm at 8 px/mm; the test lines are drawn without
+        // anti-aliasing, so each sits on whole pixels)
+        assert!(before > 3.0, "before {before:.2}");
+        assert!(after < 0.5, "after {after:.2} px (before {before:.2})");
+        assert!(warp.residual_mm < 0.05, "residual {} mm", warp.residual_mm);
+        assert!(
+            warp.correction_mm > 0.1,
+            "correction {} mm",
+            warp.correction_mm
+        );
+    }
+
+    /// Displacements well past half a major period (up to 28 px against a
+    /// 40 px period): recovered only if the phases are unwrapped.
+    #[test]
+    fn unwraps_a_stretch_past_half_a_period() {
+        fn big(x: f64, y: f64) -> (f64, f64) {
+            let u = (x - 600.0) / 600.0;
+            (x + 28.0 * u.powi(3), y)
+        }
+        let img = warped_lattice(1200, 900, &big, RED, PINK);
+        let warp = measure(&img, 1.0).expect("a warp is measured");
+        let after = leftover(&warp, &inverse(&big), 1200.0, 900.0);
+        // (a degree-4 fit of a 28 px cubic seen from the other side leaves
+        // under a pixel; a wrong branch would leave 40)
+        assert!(after < 1.0, "after {after:.2} px");
+    }
+
+    #[test]
+    fn a_straight_even_grid_needs_no_warp() {
+        fn flat(x: f64, y: f64) -> (f64, f64) {
+            (x, y)
+        }
+        let img = warped_lattice(1200, 900, &flat, RED, PINK);
+        assert!(measure(&img, 1.0).is_none());
+    }
+
+    /// A grey grid is dark like the trace: the grid-ness channel sees
+    /// nothing, and nothing is guessed.
+    #[test]
+    fn a_grey_grid_is_left_alone() {
+        let img = warped_lattice(1200, 900, &curl, [120, 120, 120], [200, 200, 200]);
+        assert!(measure(&img, 1.0).is_none());
+    }
+
+    /// A tenth of the nodes far off (bad windows, a wrong branch) do not
+    /// pull the fit: the robust refit drops them.
+    #[test]
+    fn outlying_nodes_do_not_pull_the_fit() {
+        let mut pts = Vec::new();
+        for j in 0..20 {
+            for i in 0..30 {
+                let (x, y) = (i as f64 * 40.0, j as f64 * 40.0);
+                let u = (x - 600.0) / 600.0;
+                let mut d = 4.0 * u.powi(3);
+                if (i * 7 + j * 3) % 10 == 0 {
+                    d += 20.0;
+                }
+                pts.push((x, y, d));
+            }
+        }
+        let (f, keep) = Poly2::fit(&pts).expect("fit");
+        let worst = (0..30)
+            .map(|i| {
+                let x = i as f64 * 40.0;
+                (f.at(x, 400.0) - 4.0 * ((x - 600.0) / 600.0).powi(3)).abs()
+            })
+            .fold(0.0, f64::max);
+        assert!(worst < 0.05, "worst {worst}");
+        assert_eq!(keep.iter().filter(|k| !**k).count(), 60);
+    }
 }
