@@ -27,8 +27,9 @@
 //!   they are unwrapped outwards from its middle, and bands are brought to
 //!   a common branch by the median of their differences with the band
 //!   before, outwards from the best-filled band.
-//! * **Fit**: a low-order tensor polynomial (degree [`DEG`] in x and y) of
-//!   the displacement, fitted robustly (residuals past 3 MADs dropped). It
+//! * **Fit**: a low-order tensor polynomial of the displacement (degree
+//!   3 to [`MAX_DEG`] in x and y: one per five major periods across the
+//!   shorter side, so a small or coarse page gets a stiffer fit), fitted robustly (residuals past 3 MADs dropped). It
 //!   is smooth and cannot follow a single bad window; it is evaluated with
 //!   its coordinates clamped to the measured area, so it does not run away
 //!   over the desk. Its mean is removed, so the page does not move as a
@@ -50,7 +51,7 @@ use ecgdig_core::prelude::*;
 use image::RgbImage;
 
 /// Degree of the displacement polynomial along each axis.
-pub const DEG: usize = 4;
+pub const MAX_DEG: usize = 6;
 /// Corrections smaller than this (RMS over the measured area, pixels of the
 /// measured image) are not worth a resample.
 pub const MIN_CORRECTION_PX: f64 = 0.15;
@@ -63,6 +64,7 @@ const MIN_VALID_SHARE: f64 = 0.2;
 /// normalised to the measured area (`u, v` in -1..1, clamped).
 #[derive(Clone, Debug)]
 struct Poly2 {
+    deg: usize,
     c: Vec<f64>,
     centre: (f64, f64),
     half: (f64, f64),
@@ -76,30 +78,31 @@ impl Poly2 {
         )
     }
 
-    fn basis(u: f64, v: f64, out: &mut [f64]) {
-        let mut pu = [1.0f64; DEG + 1];
-        let mut pv = [1.0f64; DEG + 1];
-        for k in 1..=DEG {
+    fn basis(u: f64, v: f64, deg: usize, out: &mut [f64]) {
+        let mut pu = [1.0f64; MAX_DEG + 1];
+        let mut pv = [1.0f64; MAX_DEG + 1];
+        for k in 1..=deg {
             pu[k] = pu[k - 1] * u;
             pv[k] = pv[k - 1] * v;
         }
-        for i in 0..=DEG {
-            for j in 0..=DEG {
-                out[i * (DEG + 1) + j] = pu[i] * pv[j];
+        for i in 0..=deg {
+            for j in 0..=deg {
+                out[i * (deg + 1) + j] = pu[i] * pv[j];
             }
         }
     }
 
     fn at(&self, x: f64, y: f64) -> f64 {
         let (u, v) = self.norm(x, y);
-        let mut b = [0f64; (DEG + 1) * (DEG + 1)];
-        Self::basis(u, v, &mut b);
+        let mut b = [0f64; (MAX_DEG + 1) * (MAX_DEG + 1)];
+        Self::basis(u, v, self.deg, &mut b);
         b.iter().zip(&self.c).map(|(a, c)| a * c).sum()
     }
 
     /// Robust least squares over `(x, y, d)`; None when under-determined.
-    fn fit(pts: &[(f64, f64, f64)]) -> Option<(Poly2, Vec<bool>)> {
-        let n = (DEG + 1) * (DEG + 1);
+    fn fit(pts: &[(f64, f64, f64)], deg: usize) -> Option<(Poly2, Vec<bool>)> {
+        let deg = deg.min(MAX_DEG);
+        let n = (deg + 1) * (deg + 1);
         if pts.len() < 3 * n {
             return None;
         }
@@ -111,6 +114,7 @@ impl Poly2 {
             y1 = y1.max(p.1);
         }
         let mut poly = Poly2 {
+            deg,
             c: vec![0.0; n],
             centre: ((x0 + x1) / 2.0, (y0 + y1) / 2.0),
             half: (((x1 - x0) / 2.0).max(1.0), ((y1 - y0) / 2.0).max(1.0)),
@@ -122,7 +126,7 @@ impl Poly2 {
             let mut used = 0;
             for (p, _) in pts.iter().zip(&keep).filter(|(_, &k)| k) {
                 let (u, v) = poly.norm(p.0, p.1);
-                Self::basis(u, v, &mut b);
+                Self::basis(u, v, deg, &mut b);
                 for i in 0..n {
                     for j in i..n {
                         a[i][j] += b[i] * b[j];
@@ -134,12 +138,15 @@ impl Poly2 {
             if used < 2 * n {
                 return None;
             }
+            // mirror the upper triangle; a whisper of ridge keeps a sparse
+            // corner from blowing up
             for i in 0..n {
-                for j in 0..i {
-                    a[i][j] = a[j][i];
+                let (upper, lower) = a.split_at_mut(i);
+                let row = &mut lower[0];
+                for (j, u) in upper.iter().enumerate() {
+                    row[j] = u[i];
                 }
-                // a whisper of ridge keeps a sparse corner from blowing up
-                a[i][i] += 1e-6 * used as f64;
+                row[i] += 1e-6 * used as f64;
             }
             poly.c = solve(a)?;
             if round == 3 {
@@ -414,8 +421,10 @@ pub fn measure(rgb: &RgbImage, scale: f64) -> Option<LatticeWarp> {
     // to the photo and needs no inverting
     let ptsx: Vec<(f64, f64, f64)> = vx.iter().map(|n| (n.along - n.d, n.across, n.d)).collect();
     let ptsy: Vec<(f64, f64, f64)> = vy.iter().map(|n| (n.across, n.along - n.d, n.d)).collect();
-    let (fx, kx) = Poly2::fit(&ptsx)?;
-    let (fy, ky) = Poly2::fit(&ptsy)?;
+    let periods = (w as f64 / px).min(h as f64 / py);
+    let deg = ((periods / 5.0) as usize).clamp(3, MAX_DEG);
+    let (fx, kx) = Poly2::fit(&ptsx, deg)?;
+    let (fy, ky) = Poly2::fit(&ptsy, deg)?;
     let stats = |f: &Poly2, pts: &[(f64, f64, f64)], keep: &[bool]| -> (f64, f64, f64, usize) {
         let (mut n, mut s, mut r2) = (0usize, 0.0, 0.0);
         for (p, _) in pts.iter().zip(keep).filter(|(_, &k)| k) {
@@ -563,7 +572,8 @@ mod tests {
         let back = inverse(&curl);
         let none = LatticeWarp {
             dx: Poly2 {
-                c: vec![0.0; (DEG + 1) * (DEG + 1)],
+                deg: 0,
+                c: vec![0.0],
                 centre: (0.0, 0.0),
                 half: (1.0, 1.0),
             },
@@ -638,7 +648,7 @@ mod tests {
                 pts.push((x, y, d));
             }
         }
-        let (f, keep) = Poly2::fit(&pts).expect("fit");
+        let (f, keep) = Poly2::fit(&pts, 4).expect("fit");
         let worst = (0..30)
             .map(|i| {
                 let x = i as f64 * 40.0;
