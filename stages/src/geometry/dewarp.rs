@@ -21,12 +21,16 @@
 //!   scan, or a photo cropped to the sheet), or the sheet's edges are
 //!   straight and form a parallelogram within `flat_tolerance_px`, the input
 //!   is returned as it is (a rotation is left to `deskew`).
+//! * **Grid lattice** (`lattice_warp`, [`super::lattice_warp`]): the curl
+//!   also foreshortens the page unevenly *inside* the edges; a first
+//!   half-size rectification is measured for the printed grid's major lines,
+//!   and a smooth map that makes them straight and evenly spaced is folded
+//!   into the sheet map before the one full-size resample.
 //! * **Light** (`flatten_light`): the paper tone per channel (a high
 //!   percentile per block, smoothed) is divided out, so a shadow band or a
 //!   colour cast leaves one paper tone.
 //!
-//! Not handled yet: grid-line refinement inside the sheet (the curl's
-//! foreshortening along the page), photos cropped inside the sheet (they
+//! Not handled yet: photos cropped inside the sheet (they
 //! pass through), and pages upside down (`deskew` turns pages on their side
 //! only; a 180-degree check from the calibration pulses' side is to come).
 //!
@@ -38,11 +42,14 @@
 //! analysis_size_px = 640
 //! flat_tolerance_px = 0.5
 //! flatten_light = true
+//! lattice_warp = true
 //! # "#;
 //! # ecgdig_stages::link();
 //! # ecgdig_core::config::check_stage_example(toml).unwrap();
 //! ```
 
+use super::lattice_warp::{self, LatticeWarp};
+use super::light::flatten_light;
 use ecgdig_core::prelude::*;
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
@@ -59,6 +66,8 @@ pub struct DewarpConfig {
     pub flatten_light: bool,
     /// Smallest part of the image the sheet must cover (0..1).
     pub min_sheet_fraction: f32,
+    /// Straighten and even out the printed grid inside the sheet.
+    pub lattice_warp: bool,
 }
 
 impl Default for DewarpConfig {
@@ -68,6 +77,7 @@ impl Default for DewarpConfig {
             flat_tolerance_px: 0.5,
             flatten_light: true,
             min_sheet_fraction: 0.25,
+            lattice_warp: true,
         }
     }
 }
@@ -112,6 +122,10 @@ register_stage!(
             "min_sheet_fraction",
             "smallest part of the image the sheet must cover"
         ),
+        (
+            "lattice_warp",
+            "straighten and even out the printed grid inside the sheet (the curl's foreshortening)"
+        ),
     ],
     example = "[stages.dewarp]\ntype = \"dewarp\"\ninputs = [\"load\"]\n"
 );
@@ -126,7 +140,13 @@ impl Stage for DewarpConfig {
         if sheet.is_flat(self.flat_tolerance_px) {
             return Ok(StageOutputs::one(page));
         }
-        let (mut rgb, to_input) = sheet.rectify(&page.rgb);
+        let lattice = if self.lattice_warp {
+            let (half, _) = sheet.rectify_with(&page.rgb, 2, None);
+            lattice_warp::measure(&half, 2.0)
+        } else {
+            None
+        };
+        let (mut rgb, to_input) = sheet.rectify_with(&page.rgb, 1, lattice.as_ref());
         if self.flatten_light {
             flatten_light(&mut rgb);
         }
@@ -514,20 +534,38 @@ impl Sheet {
     /// Resamples the sheet into its rectified frame (bilinear). Returns the
     /// image and the homography from its pixels to the input's.
     pub fn rectify(&self, rgb: &RgbImage) -> (RgbImage, [[f64; 3]; 3]) {
+        self.rectify_with(rgb, 1, None)
+    }
+
+    /// [`Sheet::rectify`] at `1/shrink` of the size, and with output pixels
+    /// first moved by `lattice` (the grid's residual warp), so that the photo
+    /// is resampled once whatever the corrections.
+    pub fn rectify_with(
+        &self,
+        rgb: &RgbImage,
+        shrink: usize,
+        lattice: Option<&LatticeWarp>,
+    ) -> (RgbImage, [[f64; 3]; 3]) {
         let hm = square_to_quad(&self.corners);
-        let (ow, oh) = self.output_size();
+        let (fw, fh) = self.output_size();
+        let shrink = shrink.max(1);
+        let (ow, oh) = ((fw / shrink).max(2), (fh / shrink).max(2));
         // leave out a thin rim where the sheet's edge blends with the desk
-        let (ex, ey) = (2.0 / ow as f64, 2.0 / oh as f64);
+        let (ex, ey) = (2.0 / fw as f64, 2.0 / fh as f64);
         let (ks, kt) = (
-            (1.0 - 2.0 * ex) / (ow - 1) as f64,
-            (1.0 - 2.0 * ey) / (oh - 1) as f64,
+            (1.0 - 2.0 * ex) / (fw - 1) as f64,
+            (1.0 - 2.0 * ey) / (fh - 1) as f64,
         );
+        let sf = shrink as f64;
         const STEP: usize = 8;
         let (nx, ny) = ((ow - 1) / STEP + 2, (oh - 1) / STEP + 2);
         let mut mesh = vec![(0f32, 0f32); nx * ny];
         for j in 0..ny {
             for i in 0..nx {
-                let (x, y) = ((i * STEP) as f64, (j * STEP) as f64);
+                let (mut x, mut y) = ((i * STEP) as f64 * sf, (j * STEP) as f64 * sf);
+                if let Some(l) = lattice {
+                    (x, y) = l.apply(x, y);
+                }
                 let (u, v) = self.map(&hm, ex + x * ks, ey + y * kt);
                 mesh[j * nx + i] = (u as f32, v as f32);
             }
@@ -569,7 +607,7 @@ impl Sheet {
         let img = RgbImage::from_raw(ow as u32, oh as u32, out)
             .unwrap_or_else(|| RgbImage::new(ow as u32, oh as u32));
         // output pixel -> unit square -> input
-        let sc = [[ks, 0.0, ex], [0.0, kt, ey], [0.0, 0.0, 1.0]];
+        let sc = [[ks * sf, 0.0, ex], [0.0, kt * sf, ey], [0.0, 0.0, 1.0]];
         let mut m = [[0.0; 3]; 3];
         for (r, row) in m.iter_mut().enumerate() {
             for (c, cell) in row.iter_mut().enumerate() {
@@ -577,86 +615,6 @@ impl Sheet {
             }
         }
         (img, m)
-    }
-}
-
-/// Divides out the paper tone, estimated per channel as a high percentile in
-/// blocks, smoothed, and interpolated bilinearly; the paper becomes white.
-pub fn flatten_light(rgb: &mut RgbImage) {
-    const B: usize = 24;
-    let (w, h) = (rgb.width() as usize, rgb.height() as usize);
-    let (bw, bh) = (w.div_ceil(B), h.div_ceil(B));
-    if bw < 2 || bh < 2 {
-        return;
-    }
-    let raw = rgb.as_mut();
-    let mut bg = [
-        vec![0f32; bw * bh],
-        vec![0f32; bw * bh],
-        vec![0f32; bw * bh],
-    ];
-    let mut buf: [Vec<u8>; 3] = [Vec::new(), Vec::new(), Vec::new()];
-    for by in 0..bh {
-        for bx in 0..bw {
-            for b in buf.iter_mut() {
-                b.clear();
-            }
-            for y in (by * B..(by * B + B).min(h)).step_by(2) {
-                for x in (bx * B..(bx * B + B).min(w)).step_by(2) {
-                    let i = (y * w + x) * 3;
-                    for k in 0..3 {
-                        buf[k].push(raw[i + k]);
-                    }
-                }
-            }
-            for k in 0..3 {
-                let n = buf[k].len();
-                let q = (n * 9 / 10).min(n - 1);
-                let (_, v, _) = buf[k].select_nth_unstable(q);
-                bg[k][by * bw + bx] = *v as f32;
-            }
-        }
-    }
-    // smooth the block map (3x3 median-free box, twice)
-    for plane in bg.iter_mut() {
-        for _ in 0..2 {
-            let src = plane.clone();
-            for by in 0..bh {
-                for bx in 0..bw {
-                    let (mut s, mut n) = (0f32, 0f32);
-                    for yy in by.saturating_sub(1)..(by + 2).min(bh) {
-                        for xx in bx.saturating_sub(1)..(bx + 2).min(bw) {
-                            s += src[yy * bw + xx];
-                            n += 1.0;
-                        }
-                    }
-                    plane[by * bw + bx] = (s / n).max(16.0);
-                }
-            }
-        }
-    }
-    const WHITE: f32 = 250.0;
-    let mut gain_row = vec![[0f32; 3]; bw];
-    for y in 0..h {
-        let fyb = ((y as f32 + 0.5) / B as f32 - 0.5).clamp(0.0, (bh - 1) as f32);
-        let j0 = (fyb as usize).min(bh - 2);
-        let ay = fyb - j0 as f32;
-        for (i, g) in gain_row.iter_mut().enumerate() {
-            for k in 0..3 {
-                let v = bg[k][j0 * bw + i] * (1.0 - ay) + bg[k][(j0 + 1) * bw + i] * ay;
-                g[k] = WHITE / v;
-            }
-        }
-        let row = &mut raw[y * w * 3..(y + 1) * w * 3];
-        for (x, p) in row.chunks_exact_mut(3).enumerate() {
-            let fxb = ((x as f32 + 0.5) / B as f32 - 0.5).clamp(0.0, (bw - 1) as f32);
-            let i0 = (fxb as usize).min(bw - 2);
-            let ax = fxb - i0 as f32;
-            for k in 0..3 {
-                let g = gain_row[i0][k] * (1.0 - ax) + gain_row[i0 + 1][k] * ax;
-                p[k] = (p[k] as f32 * g).min(255.0) as u8;
-            }
-        }
     }
 }
 

@@ -5,9 +5,14 @@
 //!   their side;
 //! * [`dewarp`] (`dewarp`): rectifies a photographed sheet (perspective,
 //!   curl, uneven light); flat pages pass through;
+//!   * [`lattice_warp`]: its residual warp inside the sheet, measured on the
+//!     printed grid's major lines and folded into its one resample;
+//!   * [`light`]: its light flattening;
 //! * [`grid`] (`grid_scale`): pixels per millimetre on both axes, from the
 //!   printed grid's periodicity.
 
 pub mod deskew;
 pub mod dewarp;
 pub mod grid;
+pub mod lattice_warp;
+pub mod light;
