@@ -34,7 +34,8 @@ render_set() {
 # score to <dir>/eval.json.
 score_set() {
   local dir=$1
-  "$BIN" digitize "$dir/pages" -o "$dir/pred" --format csv,json -q 2>"$dir/digitize.log" || true
+  # shellcheck disable=SC2086
+  "$BIN" digitize "$dir/pages" -o "$dir/pred" --format csv,json -q ${DIGITIZE_ARGS:-} 2>"$dir/digitize.log" || true
   "$BIN" eval --truth "$dir/pages" --pred "$dir/pred" --json "$dir/eval.json" --missing-as-zero \
     >"$dir/eval.txt"
 }

@@ -7,10 +7,15 @@ fn configs_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../configs")
 }
 
+/// The pipeline configs under `dir` (`configs/layouts/` holds layout
+/// templates, not pipelines).
 fn toml_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for e in std::fs::read_dir(dir).expect("configs/ exists").flatten() {
         let p = e.path();
         if p.is_dir() {
+            if p.file_name().is_some_and(|n| n == "layouts") {
+                continue;
+            }
             toml_files(&p, out);
         } else if p.extension().is_some_and(|x| x == "toml") {
             out.push(p);
@@ -64,4 +69,23 @@ fn the_embedded_default_is_the_shipped_default() {
     assert_eq!(on_disk, ecgdig::configs::DEFAULT);
     let cfg = ecgdig::load_config(None, &[]).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(cfg.compiled.name, "default");
+}
+
+#[test]
+fn every_shipped_layout_library_parses() {
+    let dir = configs_dir().join("layouts");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir)
+        .expect("configs/layouts exists")
+        .flatten()
+    {
+        let p = e.path();
+        if p.extension().is_some_and(|x| x == "toml") {
+            let templates = ecgdig_stages::layout::templates::load_file(&p)
+                .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            assert!(!templates.is_empty(), "{}", p.display());
+            n += 1;
+        }
+    }
+    assert!(n >= 1, "no layout library in {}", dir.display());
 }

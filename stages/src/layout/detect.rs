@@ -27,17 +27,19 @@
 //!    20 mm tall and 1.6 to 7 mm (0.064 to 0.28 s at 25 mm/s) wide is recognised
 //!    ([`crate::layout::pulse`]); the pulses of a page share one height, and
 //!    one of another height than most is dropped.
-//! 3. **Format**: from the number of rows: 3 rows = 3x4, 4 = 3x4 + a lead II
-//!    rhythm strip, 5 = 3x4 + II, V1 rhythm strips, 6 = 6x2 (or 3x4 + three
-//!    rhythm strips when the first three rows show lead separators at a
-//!    quarter and three quarters of their length), 12 = 12x1.
-//!    A 3x4 row shows seconds `[2.5c, 2.5c + 2.5)` in column `c`; panel x
-//!    positions follow from `x(t) = x_start + t * 25 mm/s * px_per_mm_x`.
+//! 3. **Format**: the rows and the lead separators seen on each pick a
+//!    layout template ([`crate::layout::templates`]: 3x4 with 0-3 rhythm
+//!    strips, 6x2, 12x1, Cabrera orders, 6x1, 3x2, and the user's own in
+//!    `templates`); a page none fits is named by its row count.
+//!    A row of `C` columns shows seconds `[10c/C, 10(c+1)/C)` in column
+//!    `c`; panel x positions follow from
+//!    `x(t) = x_start + t * 25 mm/s * px_per_mm_x`.
 //! 4. **Labels** (`read_labels`): the lead names printed at the panels'
-//!    starts are read ([`crate::layout::labels`]); a panel read with a score
-//!    of at least `label_min_score` takes the read name
-//!    ([`crate::layout::panels::assign_read_names`]), and its `label_score`
-//!    says so in the layout.
+//!    starts are read ([`crate::layout::labels`]) for every template that
+//!    fits the rows; one whose panels the reads clearly support better
+//!    replaces the separators' choice, confirmed panels carry their
+//!    `label_score`, and rhythm strips take distinctive reads
+//!    ([`crate::layout::panels::apply_reads`]).
 //!
 //! ```
 //! # let toml = r#"
@@ -105,9 +107,8 @@ pub struct LayoutDetectConfig {
     /// wide as most (0.8 of their median width) whose ink spans less than
     /// this fraction of that width is a header's text line; 0: keep it.
     pub min_header_row_fraction: f32,
-    /// Read the printed lead labels and name panels by them where read
-    /// ([`crate::layout::labels`]); otherwise names follow the row count.
-    /// Off until its effect on the dev sets is measured.
+    /// Read the printed lead labels: they choose among the templates that
+    /// fit the rows and name the rhythm strips ([`crate::layout::labels`]).
     pub read_labels: bool,
     /// Smallest template-match score (0..1) a label read needs to name a panel.
     pub label_min_score: f32,
@@ -145,7 +146,7 @@ impl Default for LayoutDetectConfig {
             missed_pulse_min_density: 0.8,
             missed_pulse_search_mm: 1.5,
             min_header_row_fraction: 0.7,
-            read_labels: false,
+            read_labels: true,
             label_min_score: 0.7,
             margin_outlier_mm: 2.0,
             end_pulse_clearance_mm: 0.35,
@@ -240,7 +241,7 @@ register_stage!(
         ),
         (
             "read_labels",
-            "read the printed lead labels and name panels by them where read (else by the row count)"
+            "read the printed lead labels: they choose among the layout templates that fit and name the rhythm strips"
         ),
         (
             "label_min_score",
