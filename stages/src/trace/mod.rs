@@ -13,3 +13,5 @@ pub mod viterbi;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_panel_ends;

@@ -7,7 +7,7 @@ use image::{GrayImage, Luma};
 
 /// The tracer for test images drawn with a pen that does not spread
 /// into neighbouring columns (so the fit needs little smoothing).
-fn thin_pen() -> TraceViterbiConfig {
+pub(super) fn thin_pen() -> TraceViterbiConfig {
     TraceViterbiConfig {
         estimate_reach: false,
         fit_reach_px: 0.0,
@@ -16,7 +16,7 @@ fn thin_pen() -> TraceViterbiConfig {
     }
 }
 
-fn panel(x0: f32, x1: f32, y0: f32, y1: f32, base: f32) -> Panel {
+pub(super) fn panel(x0: f32, x1: f32, y0: f32, y1: f32, base: f32) -> Panel {
     Panel {
         lead: Lead::II,
         row: 0,
@@ -34,7 +34,7 @@ fn panel(x0: f32, x1: f32, y0: f32, y1: f32, base: f32) -> Panel {
 }
 
 /// A layout of `panels` on one row whose baseline is `base`.
-fn one_row(base: f32, panels: Vec<Panel>) -> Layout {
+pub(super) fn one_row(base: f32, panels: Vec<Panel>) -> Layout {
     Layout {
         kind: LayoutKind::Other,
         page_seconds: 10.0,
@@ -45,12 +45,12 @@ fn one_row(base: f32, panels: Vec<Panel>) -> Layout {
 }
 
 /// A layout of `panels` on one row whose baseline is y = 50.
-fn row_at_50(panels: Vec<Panel>) -> Layout {
+pub(super) fn row_at_50(panels: Vec<Panel>) -> Layout {
     one_row(50.0, panels)
 }
 
 /// The first panel's traced points' y, folded by `pick` from `init`.
-fn traced_y(
+pub(super) fn traced_y(
     cfg: &TraceViterbiConfig,
     m: &GrayImage,
     layout: &Layout,
@@ -173,12 +173,12 @@ fn on_a_coarse_page_a_thin_stroke_beats_a_wider_fainter_band() {
 
 /// A layout of one panel, `x0..=x1` by `0..=y1`, on a row whose baseline
 /// is `base`.
-fn single_panel(x0: f32, x1: f32, y1: f32, base: f32) -> Layout {
+pub(super) fn single_panel(x0: f32, x1: f32, y1: f32, base: f32) -> Layout {
     one_row(base, vec![panel(x0, x1, 0.0, y1, base)])
 }
 
 /// Inks column `x` of `m` from row `a` to row `b`.
-fn ink_column(m: &mut GrayImage, x: u32, a: u32, b: u32) {
+pub(super) fn ink_column(m: &mut GrayImage, x: u32, a: u32, b: u32) {
     for y in a..=b {
         m.put_pixel(x, y, Luma([255]));
     }
@@ -186,7 +186,7 @@ fn ink_column(m: &mut GrayImage, x: u32, a: u32, b: u32) {
 
 /// A `w` x `h` mask inked, in every column `x` in `xs`, over the rows
 /// `run(x)` gives (first, last).
-fn columns_mask(
+pub(super) fn columns_mask(
     (w, h): (u32, u32),
     xs: std::ops::Range<u32>,
     run: impl Fn(u32) -> (u32, u32),
@@ -202,7 +202,7 @@ fn columns_mask(
 /// A mask with one flat trace at y = 100..=101 from `x0` to `x1`, the
 /// pulse's falling edge (rows `top..=101`) in column `edge_x`, and the
 /// one-panel layout over it starting at `start`.
-fn trace_after_pulse_edge(
+pub(super) fn trace_after_pulse_edge(
     size: (u32, u32),
     edge_x: u32,
     top: u32,
@@ -522,209 +522,4 @@ fn a_steep_stroke_broken_in_staggered_pieces_is_climbed_through_its_neighbours()
         ..pulled
     };
     assert!(tip(&unbridged) > 30.0, "{}", tip(&unbridged));
-}
-
-#[test]
-fn a_leads_first_r_wave_beside_the_boundary_is_not_taken_for_a_separator() {
-    // 8 px/mm, baseline y = 50, a panel from x = 100: an R wave right at
-    // its start, up- and down-strokes merged, so columns 101 and 102
-    // hold the same tall run from the tip (y = 10) down to the baseline
-    let m = columns_mask((220, 100), 0..220, |x| match x {
-        101 | 102 => (10, 51),
-        _ => (50, 51),
-    });
-    let grid = GridInfo::from_dpi(203.2, ScaleSource::Grid);
-    let second = Panel {
-        col: 1,
-        ..panel(100.0, 219.0, 0.0, 99.0, 50.0)
-    };
-    let layout = row_at_50(vec![second]);
-    let tip = |cfg: &TraceViterbiConfig| traced_y(cfg, &m, &layout, &grid, (f32::MAX, f32::min));
-    assert!(tip(&thin_pen()) < 15.0, "{}", tip(&thin_pen()));
-    let any_bar = TraceViterbiConfig {
-        bars_straddle_baseline: false,
-        ..thin_pen()
-    };
-    assert!(tip(&any_bar) > 40.0, "{}", tip(&any_bar));
-}
-
-#[test]
-fn a_panel_starts_on_its_trace_not_on_its_label() {
-    // 8 px/mm, baseline y = 50, a panel from x = 100: the lead starts
-    // with an R wave (up to y = 12 at x = 106, back at x = 112); its
-    // label's bold glyph, 5 mm below the baseline (y = 88..=91), runs
-    // from the panel's start to x = 112, where a stroke joins it to
-    // the trace
-    let mut m = GrayImage::new(220, 120);
-    // (the wave's thin strokes are fainter than the glyph)
-    let mut ink = |x: u32, a: u32, b: u32, v: u8| {
-        for y in a.min(b)..=a.max(b) {
-            m.put_pixel(x, y, Luma([v]));
-        }
-    };
-    for x in 100..220u32 {
-        match x {
-            100..=105 => ink(x, 50 - (x - 100) * 6, 50 - (x - 99) * 6 - 2, 190),
-            106..=111 => ink(x, 14 + (x - 106) * 6, 14 + (x - 105) * 6, 190),
-            _ => ink(x, 50, 51, 255),
-        }
-        if x <= 112 {
-            ink(x, 88, 91, 255);
-        }
-        if x == 112 {
-            ink(x, 52, 88, 255);
-        }
-    }
-    let grid = GridInfo::from_dpi(203.2, ScaleSource::Grid);
-    let second = Panel {
-        col: 1,
-        ..panel(100.0, 219.0, 0.0, 119.0, 50.0)
-    };
-    let layout = row_at_50(vec![second]);
-    let at = |cfg: &TraceViterbiConfig, x: f32| -> f32 {
-        let t = cfg.trace_all(&m, &layout, &grid);
-        t.traces[0]
-            .points
-            .iter()
-            .min_by(|a, b| (a[0] - x).abs().total_cmp(&(b[0] - x).abs()))
-            .map_or(f32::NAN, |p| p[1])
-    };
-    let unpriced = TraceViterbiConfig {
-        label_band_cost: 0.0,
-        ..thin_pen()
-    };
-    assert!(at(&unpriced, 103.0) > 80.0, "{}", at(&unpriced, 103.0));
-    assert!(at(&thin_pen(), 103.0) < 40.0, "{}", at(&thin_pen(), 103.0));
-}
-
-#[test]
-fn a_separator_bar_straddling_a_panels_start_is_not_its_first_sample() {
-    // 8 px/mm; a lead separator bar, two columns wide, stands across
-    // the boundary of two panels (x = 99..=100, from above the baseline
-    // to well below it); the second panel starts at x = 100.0 on the
-    // baseline (y = 50), where its first column is all bar
-    let m = columns_mask((200, 100), 0..200, |x| match x {
-        99 | 100 => (40, 90),
-        _ => (50, 51),
-    });
-    let grid = GridInfo::from_dpi(203.2, ScaleSource::Grid);
-    let second = Panel {
-        col: 1,
-        ..panel(100.0, 199.0, 0.0, 99.0, 50.0)
-    };
-    let layout = row_at_50(vec![second]);
-    let worst_start = |cfg: &TraceViterbiConfig| -> f32 {
-        let t = cfg.trace_all(&m, &layout, &grid);
-        t.traces[0]
-            .points
-            .iter()
-            .filter(|p| p[0] < 103.0)
-            .map(|p| (p[1] - 50.5).abs())
-            .fold(0.0f32, f32::max)
-    };
-    // (the bar's one column inside the panel also passes for a lone bar)
-    let no_inset = TraceViterbiConfig {
-        start_inset_mm: 0.0,
-        lone_bars: false,
-        ..thin_pen()
-    };
-    assert!(worst_start(&no_inset) > 3.0, "{}", worst_start(&no_inset));
-    assert!(
-        worst_start(&thin_pen()) < 0.75,
-        "{}",
-        worst_start(&thin_pen())
-    );
-}
-
-#[test]
-fn a_one_pixel_separator_bar_broken_by_noise_is_not_followed() {
-    // 8 px/mm; the first of two panels ends at x = 99, and a separator
-    // bar one column wide (a rotated page's) stands at x = 96, across
-    // the baseline (y = 50) from y = 25 to 80 but broken at 46..=49;
-    // the trace is flat on the baseline through it
-    let m = columns_mask((200, 100), 0..200, |x| match x {
-        96 => (25, 80),
-        _ => (50, 51),
-    });
-    let mut m = m;
-    for y in 46..=49 {
-        m.put_pixel(96, y, Luma([0]));
-    }
-    let grid = GridInfo::from_dpi(203.2, ScaleSource::Grid);
-    let first = panel(0.0, 99.0, 0.0, 99.0, 50.0);
-    let second = Panel {
-        col: 1,
-        ..panel(100.0, 199.0, 0.0, 99.0, 50.0)
-    };
-    let layout = row_at_50(vec![first, second]);
-    let worst_end = |cfg: &TraceViterbiConfig| -> f32 {
-        let t = cfg.trace_all(&m, &layout, &grid);
-        t.traces[0]
-            .points
-            .iter()
-            .filter(|p| p[0] > 90.0)
-            .map(|p| (p[1] - 50.5).abs())
-            .fold(0.0f32, f32::max)
-    };
-    let without = TraceViterbiConfig {
-        lone_bars: false,
-        ..thin_pen()
-    };
-    assert!(worst_end(&without) > 5.0, "{}", worst_end(&without));
-    assert!(worst_end(&thin_pen()) < 1.0, "{}", worst_end(&thin_pen()));
-}
-
-#[test]
-fn strokes_at_panel_ends_are_kept_but_a_separator_is_not() {
-    // two panels in one row, baseline y=50; a separator bar, 3 px wide,
-    // at the end of the first panel (x=96..98) and a QRS downstroke at
-    // the very end of the row (x=198), both from y=20 to y=51; a QRS
-    // spike just after the separator, at the second panel's start
-    let m = columns_mask((200, 100), 0..200, |x| match x {
-        96..=98 | 198 => (20, 51),
-        101 => (30, 51),
-        102 => (15, 35),
-        103 => (15, 51),
-        _ => (50, 51),
-    });
-    let grid = GridInfo::from_dpi(101.6, ScaleSource::Grid); // 4 px/mm
-    let first = panel(0.0, 99.0, 0.0, 99.0, 50.0);
-    let second = Panel {
-        col: 1,
-        ..panel(100.0, 199.0, 0.0, 99.0, 50.0)
-    };
-    let layout = row_at_50(vec![first, second]);
-    let t = thin_pen().trace_all(&m, &layout, &grid);
-    let top = |i: usize| {
-        t.traces[i]
-            .points
-            .iter()
-            .map(|p| p[1])
-            .fold(f32::MAX, f32::min)
-    };
-    assert!(
-        top(0) > 45.0,
-        "the separator bar was followed: top {}",
-        top(0)
-    );
-    let end_top = t.traces[1]
-        .points
-        .iter()
-        .filter(|p| p[0] > 190.0)
-        .map(|p| p[1])
-        .fold(f32::MAX, f32::min);
-    assert!(
-        end_top < 30.0,
-        "the stroke at the row's end was dropped: top {end_top}"
-    );
-    let start_top = t.traces[1]
-        .points
-        .iter()
-        .filter(|p| p[0] < 110.0)
-        .map(|p| p[1])
-        .fold(f32::MAX, f32::min);
-    assert!(
-        start_top < 22.0,
-        "the spike after the separator was dropped: top {start_top}"
-    );
 }
