@@ -10,9 +10,15 @@
 //!   class of an Otsu split and the desk the dark one. Scanning every column
 //!   from the top and the bottom, and every row from the left and the right,
 //!   the first crossing from desk into paper (sub-pixel, by interpolation)
-//!   gives points on the four sheet edges; each edge is a robust cubic
-//!   (`y(x)` for top and bottom, `x(y)` for left and right), refitted between
-//!   its corners.
+//!   gives points on the four sheet edges. The level crossed is the scan
+//!   line's own (halfway between its desk and its paper, where that is below
+//!   the page-wide split: light falls off across a photo), and where a shaded
+//!   margin stays under it well past the edge, the steepest rise before the
+//!   crossing is the edge. Each edge is a robust cubic (`y(x)` for top and
+//!   bottom, `x(y)` for left and right), refitted between its corners; a
+//!   sheet is only taken when at least 70 % of the scan lines between each
+//!   pair of corners meet paper on the fitted edge (crossings scattered over
+//!   a stained scan are no sheet).
 //! * **Warp**: a homography takes the unit square to the four corners; the
 //!   edges' departures from that homography's straight sides (the curl) are
 //!   blended across the page as a Coons patch. The map is evaluated on an
@@ -254,6 +260,10 @@ pub struct Sheet {
     pub corners: [(f64, f64); 4],
 }
 
+/// Smallest share of the scan lines between two corners whose crossing
+/// lies on the fitted edge.
+const MIN_EDGE_AGREEMENT: f64 = 0.7;
+
 /// Finds the sheet on a darker background, or None (no background all
 /// round: a scan, or a photo cropped inside the sheet).
 pub fn find_sheet(rgb: &RgbImage, analysis_size: u32, min_fraction: f32) -> Option<Sheet> {
@@ -319,18 +329,48 @@ pub fn find_sheet(rgb: &RgbImage, analysis_size: u32, min_fraction: f32) -> Opti
     let thr = thr as f64;
     let gv = |x: usize, y: usize| g[y * w + x] as f64;
     let to_full = |v: f64| (v + 0.5) * f as f64 - 0.5;
-    // first crossing into paper along a scan line, requiring 3 paper samples
+    // first crossing into paper along a scan line, requiring 3 paper
+    // samples. The level is the line's own: halfway between the desk where
+    // the line starts and the paper it reaches (light falls off across a
+    // photo, so one page-wide threshold cuts a dim corner of the sheet off)
     let crossing = |vals: &dyn Fn(usize) -> f64, n: usize| -> Option<f64> {
         if vals(0) >= thr {
             return None;
         }
-        for i in 1..(n * 45 / 100) {
-            if vals(i) >= thr && vals(i + 1) >= thr && vals(i + 2) >= thr {
-                let (a, b) = (vals(i - 1), vals(i));
-                return Some(i as f64 - 1.0 + (thr - a) / (b - a).max(1e-6));
-            }
+        let reach = n * 45 / 100;
+        let mut seen: Vec<f64> = (0..reach + 2).map(vals).collect();
+        let desk = {
+            let mut d = [seen[0], seen[1], seen[2]];
+            d.sort_by(f64::total_cmp);
+            d[1]
+        };
+        let k = seen.len() * 9 / 10;
+        let paper = *seen.select_nth_unstable_by(k, f64::total_cmp).1;
+        if paper - desk <= 20.0 {
+            return None;
         }
-        None
+        let thr = thr.min((desk + paper) / 2.0);
+        let first =
+            (1..reach).find(|&i| vals(i) >= thr && vals(i + 1) >= thr && vals(i + 2) >= thr)?;
+        // a shaded margin of the sheet can stay under that level well past
+        // the edge: the edge is the steepest rise up to the crossing
+        let edge = (1..=first)
+            .max_by(|&i, &j| {
+                let step = |k: usize| vals(k + 1) - vals(k - 1);
+                step(i).total_cmp(&step(j)).then(j.cmp(&i))
+            })
+            .unwrap_or(first);
+        if edge + 3 >= first {
+            let (a, b) = (vals(first - 1), vals(first));
+            return Some(first as f64 - 1.0 + (thr - a) / (b - a).max(1e-6));
+        }
+        let (lo, hi) = (edge - 1, edge + 1);
+        let level = (vals(edge.saturating_sub(2)) + vals(edge + 2)) / 2.0;
+        let at = (lo..hi)
+            .find(|&k| vals(k) < level && vals(k + 1) >= level)
+            .map(|k| k as f64 + (level - vals(k)) / (vals(k + 1) - vals(k)).max(1e-6))
+            .unwrap_or(edge as f64);
+        Some(at)
     };
     let mut top = Vec::new();
     let mut bottom = Vec::new();
@@ -383,6 +423,27 @@ pub fn find_sheet(rgb: &RgbImage, analysis_size: u32, min_fraction: f32) -> Opti
     }
     sheet.corners = sheet.find_corners();
     let [tl, tr, br, bl] = sheet.corners;
+    // a sheet's edge is where nearly every scan line between its corners
+    // meets paper; crossings scattered over a stained or dark scan are no
+    // edge
+    let agree = |edge: &Poly, p: &[(f64, f64)], a: f64, b: f64| -> bool {
+        let span: Vec<&(f64, f64)> = p
+            .iter()
+            .filter(|q| q.0 > a.min(b) && q.0 < a.max(b))
+            .collect();
+        let near = span
+            .iter()
+            .filter(|q| (edge.at(q.0) - q.1).abs() < 3.0 * f as f64)
+            .count();
+        span.len() >= 8 && near as f64 >= MIN_EDGE_AGREEMENT * span.len() as f64
+    };
+    if !(agree(&sheet.top, &top, tl.0, tr.0)
+        && agree(&sheet.bottom, &bottom, bl.0, br.0)
+        && agree(&sheet.left, &left, tl.1, bl.1)
+        && agree(&sheet.right, &right, tr.1, br.1))
+    {
+        return None;
+    }
     let area = 0.5
         * ((tl.0 * tr.1 - tr.0 * tl.1)
             + (tr.0 * br.1 - br.0 * tr.1)
@@ -753,6 +814,27 @@ mod tests {
         let angle = crate::geometry::deskew::estimate_angle(&img.rgb, 10.0, 1400);
         assert!(angle.abs() < 0.1, "angle {angle}");
         assert_ne!(img.transform, PageTransform::identity());
+    }
+
+    /// Light falling off across the photo (the far side of the sheet darker
+    /// than the near desk): one page-wide threshold would cut the dim side
+    /// of the sheet off; each scan line's own levels find the whole sheet.
+    #[test]
+    fn a_sheet_dimmed_towards_one_side_is_found_whole() {
+        let page = lattice(800, 600);
+        let quad = [(130.0, 95.0), (860.0, 120.0), (890.0, 700.0), (95.0, 660.0)];
+        let (mut photo, _) = photograph(&page, quad, 6.0, (1000, 800));
+        for (x, _, p) in photo.enumerate_pixels_mut() {
+            let f = 1.15 - 0.6 * x as f32 / 1000.0;
+            for c in p.0.iter_mut() {
+                *c = (*c as f32 * f).min(255.0) as u8;
+            }
+        }
+        let sheet = find_sheet(&photo, 640, 0.25).expect("sheet found");
+        for (found, truth) in sheet.corners.iter().zip(&quad) {
+            let d = ((found.0 - truth.0).powi(2) + (found.1 - truth.1).powi(2)).sqrt();
+            assert!(d < 6.0, "corner {found:?} is {d:.1} px from {truth:?}");
+        }
     }
 
     #[test]

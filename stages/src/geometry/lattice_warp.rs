@@ -10,8 +10,9 @@
 //!
 //! How, on a first (half-size) rectification of the sheet:
 //! * **Grid-ness**: per pixel `max - min` of the channels. A coloured grid
-//!   is bright in it; the black trace, the labels and white paper are dark,
-//!   so the trace does not pull the measurement.
+//!   is bright in it; white paper is dark. Ink (the trace, labels: dark and
+//!   colourless) takes its block's typical grid-ness, so a trace crossing
+//!   the lines reads neither as line nor as a gap in the grid.
 //! * **Pitch**: [`GridScaleConfig::measure`] gives the page's mean pitch; the
 //!   5 mm major lines are followed (their period is long enough that a local
 //!   stretch of several percent moves a line by well under half a period
@@ -21,10 +22,12 @@
 //!   under a Hann window four periods wide, every period along the band. The
 //!   phase says where the major lines are near that point relative to an
 //!   ideal lattice of the mean pitch. Windows where the modulation is weak
-//!   (no grid, desk, a dense trace) are left out. The same on the transposed
+//!   against the level above the window's floor (no grid, desk; a tinted
+//!   paper's own colour is not counted) are left out. The same on the transposed
 //!   image gives the horizontal lines.
 //! * **Unwrapping**: phases are known modulo one period; along each band
-//!   they are unwrapped outwards from its middle, and bands are brought to
+//!   they are unwrapped outwards from its middle (a window that jumps by
+//!   over a third of a period is dropped, not followed), and bands are brought to
 //!   a common branch by the median of their differences with the band
 //!   before, outwards from the best-filled band.
 //! * **Fit**: a low-order tensor polynomial of the displacement (degree
@@ -297,6 +300,9 @@ fn measure_axis(g: &[f32], w: usize, h: usize, pitch: f64) -> Vec<Node> {
             let lo = c - hw;
             let seg = &prof[lo..=c + hw];
             let mean: f64 = seg.iter().zip(&win).map(|(p, q)| p * q).sum::<f64>() / wsum;
+            // the paper's own level (a tint, a grey) is not grid: modulation
+            // is measured against the level above the window's floor
+            let floor = seg.iter().copied().fold(f64::MAX, f64::min);
             let (mut re, mut im) = (0.0, 0.0);
             for (i, (p, q)) in seg.iter().zip(&win).enumerate() {
                 let v = (p - mean) * q;
@@ -305,7 +311,8 @@ fn measure_axis(g: &[f32], w: usize, h: usize, pitch: f64) -> Vec<Node> {
             }
             // a line at a gives phase +k a; modulation relative to the mean
             let amp = 2.0 * (re * re + im * im).sqrt() / wsum;
-            if mean > 1e-6 && amp / mean >= MIN_MODULATION && amp >= 0.5 * band as f64 {
+            let above = mean - floor;
+            if above > 1e-6 && amp / above >= MIN_MODULATION && amp >= 0.5 * band as f64 {
                 ds.push(Some(im.atan2(re) / k));
             } else {
                 ds.push(None);
@@ -324,16 +331,25 @@ fn measure_axis(g: &[f32], w: usize, h: usize, pitch: f64) -> Vec<Node> {
         else {
             continue;
         };
-        let mut prev = ds[start].unwrap_or(0.0);
-        for d in ds[start + 1..].iter_mut().flatten() {
-            *d = unwrap(*d, prev);
-            prev = *d;
-        }
-        prev = ds[start].unwrap_or(0.0);
-        for d in ds[..start].iter_mut().rev().flatten() {
-            *d = unwrap(*d, prev);
-            prev = *d;
-        }
+        // a window that jumps by more than a third of a period from the
+        // last kept one is noise (a dense trace, a label): dropped, so one bad
+        // window cannot move the rest of the band to another branch
+        let follow = |it: &mut dyn Iterator<Item = &mut Option<f64>>, mut prev: f64| {
+            for slot in it {
+                if let Some(d) = slot {
+                    let u = unwrap(*d, prev);
+                    if (u - prev).abs() > pitch / 3.0 {
+                        *slot = None;
+                    } else {
+                        *d = u;
+                        prev = u;
+                    }
+                }
+            }
+        };
+        let s0 = ds[start].unwrap_or(0.0);
+        follow(&mut ds[start + 1..].iter_mut(), s0);
+        follow(&mut ds[..start].iter_mut().rev(), s0);
     }
     // bring bands to one branch, outwards from the best-filled band
     let filled = |r: &Vec<Option<f64>>| r.iter().filter(|d| d.is_some()).count();
@@ -382,6 +398,66 @@ fn measure_axis(g: &[f32], w: usize, h: usize, pitch: f64) -> Vec<Node> {
     out
 }
 
+/// Side of the blocks the paper level is estimated in, pixels.
+const PAPER_BLOCK: usize = 32;
+/// A pixel darker than this share of its block's paper level, and with
+/// little colour for that darkness, is ink.
+const INK_SHARE: f32 = 0.55;
+
+/// Per pixel "grid-ness": `max - min` of the channels (a coloured line is
+/// bright in it; paper, grey and black are dark). Ink (the trace, labels:
+/// dark, and with under a third as much colour as darkness) has no colour either, but it is not an absence of grid: ink pixels take
+/// their block's typical grid-ness, so a trace crossing the lines does not
+/// pull their phase.
+fn gridness(rgb: &RgbImage) -> Vec<f32> {
+    let (w, h) = (rgb.width() as usize, rgb.height() as usize);
+    let raw = rgb.as_raw();
+    let mut g: Vec<f32> = raw
+        .chunks_exact(3)
+        .map(|p| (p[0].max(p[1]).max(p[2]) - p[0].min(p[1]).min(p[2])) as f32)
+        .collect();
+    let luma = |i: usize| (raw[3 * i] as f32 + raw[3 * i + 1] as f32 + raw[3 * i + 2] as f32) / 3.0;
+    let is_ink = |i: usize, g: f32, dark: f32, paper: f32| {
+        let l = luma(i);
+        l < dark && 3.0 * g < paper - l
+    };
+    let mut lum = Vec::with_capacity(PAPER_BLOCK * PAPER_BLOCK);
+    let mut gs = Vec::with_capacity(PAPER_BLOCK * PAPER_BLOCK);
+    for by in (0..h).step_by(PAPER_BLOCK) {
+        for bx in (0..w).step_by(PAPER_BLOCK) {
+            let (y1, x1) = ((by + PAPER_BLOCK).min(h), (bx + PAPER_BLOCK).min(w));
+            lum.clear();
+            for y in by..y1 {
+                lum.extend((bx..x1).map(|x| luma(y * w + x)));
+            }
+            let k = lum.len() * 9 / 10;
+            let paper = *lum.select_nth_unstable_by(k, f32::total_cmp).1;
+            let dark = INK_SHARE * paper;
+            gs.clear();
+            for y in by..y1 {
+                gs.extend(
+                    (bx..x1)
+                        .filter(|&x| !is_ink(y * w + x, g[y * w + x], dark, paper))
+                        .map(|x| g[y * w + x]),
+                );
+            }
+            if gs.is_empty() {
+                continue;
+            }
+            let m = gs.len() / 2;
+            let typical = *gs.select_nth_unstable_by(m, f32::total_cmp).1;
+            for y in by..y1 {
+                for x in bx..x1 {
+                    if is_ink(y * w + x, g[y * w + x], dark, paper) {
+                        g[y * w + x] = typical;
+                    }
+                }
+            }
+        }
+    }
+    g
+}
+
 /// Measures the residual warp of a rectified sheet (`rgb`, whose pixels are
 /// `scale` output pixels each). None when there is no clear coloured grid,
 /// when the grid is already straight and even, or when the fit is not a
@@ -397,11 +473,7 @@ pub fn measure(rgb: &RgbImage, scale: f64) -> Option<LatticeWarp> {
     if px < 8.0 || py < 8.0 {
         return None;
     }
-    let g: Vec<f32> = rgb
-        .as_raw()
-        .chunks_exact(3)
-        .map(|p| (p[0].max(p[1]).max(p[2]) - p[0].min(p[1]).min(p[2])) as f32)
-        .collect();
+    let g = gridness(rgb);
     let mut gt = vec![0f32; w * h];
     for y in 0..h {
         for x in 0..w {
@@ -474,7 +546,23 @@ mod tests {
     /// lines every 8 px, major every 40 px in `line` colours, and a black
     /// trace row. Rendered by inverting `fwd` per pixel (fixed point).
     fn warped_lattice(w: u32, h: u32, fwd: &Map, major: [u8; 3], minor: [u8; 3]) -> RgbImage {
-        let mut img = RgbImage::from_pixel(w, h, Rgb([252, 250, 248]));
+        let mid = h as f64 / 2.0;
+        let trace = move |u: f64, v: f64| (v - (mid + 30.0 * (u * 0.05).sin())).abs() < 1.5;
+        warped_page(w, h, fwd, [252, 250, 248], major, minor, &trace)
+    }
+
+    /// [`warped_lattice`] on `paper`, with ink wherever `trace(u, v)` (page
+    /// coordinates).
+    fn warped_page(
+        w: u32,
+        h: u32,
+        fwd: &Map,
+        paper: [u8; 3],
+        major: [u8; 3],
+        minor: [u8; 3],
+        trace: &dyn Fn(f64, f64) -> bool,
+    ) -> RgbImage {
+        let mut img = RgbImage::from_pixel(w, h, Rgb(paper));
         for y in 0..h {
             for x in 0..w {
                 let (xf, yf) = (x as f64, y as f64);
@@ -487,8 +575,7 @@ mod tests {
                 let near = |p: f64, per: f64| (p - per * (p / per).round()).abs();
                 let dmaj = near(u, 40.0).min(near(v, 40.0));
                 let dmin = near(u, 8.0).min(near(v, 8.0));
-                let trace = (v - (h as f64 / 2.0 + 30.0 * (u * 0.05).sin())).abs() < 1.5;
-                let c = if trace {
+                let c = if trace(u, v) {
                     [20, 20, 20]
                 } else if dmaj < 1.0 {
                     major
@@ -613,6 +700,27 @@ mod tests {
         // (a degree-4 fit of a 28 px cubic seen from the other side leaves
         // under a pixel; a wrong branch would leave 40)
         assert!(after < 1.0, "after {after:.2} px");
+    }
+
+    /// Sand-tinted paper (its own colour is half a line's: a relative
+    /// modulation measured against the whole level misses the lines) and
+    /// four rows of tall, spiky black traces ten pixels wide: the ink is
+    /// not read as missing grid and the tint does not hide the lines.
+    #[test]
+    fn dense_traces_on_tinted_paper_do_not_pull_the_lines() {
+        let spiky = |u: f64, v: f64| {
+            (1..5).any(|row| {
+                let base = row as f64 * 180.0;
+                let phase = (u / 37.0).fract();
+                let tooth = 120.0 * (1.0 - (2.0 * phase - 1.0).abs()).powi(6);
+                (v - (base - tooth + 6.0 * (u * 0.11).sin())).abs() < 5.0
+            })
+        };
+        let (paper, major, minor) = ([250, 222, 180], [225, 160, 140], [245, 212, 180]);
+        let img = warped_page(1200, 900, &curl, paper, major, minor, &spiky);
+        let warp = measure(&img, 1.0).expect("a warp is measured");
+        let after = leftover(&warp, &inverse(&curl), 1200.0, 900.0);
+        assert!(after < 0.6, "after {after:.2} px");
     }
 
     #[test]
