@@ -50,6 +50,7 @@
 //! correction.
 
 use super::grid::GridScaleConfig;
+use super::grid_channels::{grid_channel, GridInk};
 use ecgdig_core::prelude::*;
 use image::RgbImage;
 
@@ -58,6 +59,11 @@ pub const MAX_DEG: usize = 6;
 /// Corrections smaller than this (RMS over the measured area, pixels of the
 /// measured image) are not worth a resample.
 pub const MIN_CORRECTION_PX: f64 = 0.15;
+/// Shortest and longest plausible long side of a sheet, mm.
+const SHEET_MIN_MM: f32 = 140.0;
+const SHEET_MAX_MM: f32 = 420.0;
+/// Smallest slope of an applied map along its axis.
+const MIN_SLOPE: f64 = 0.8;
 /// Smallest relative modulation at the major frequency for a window to count.
 const MIN_MODULATION: f64 = 0.06;
 /// Smallest share of windows with a usable grid.
@@ -74,6 +80,16 @@ struct Poly2 {
 }
 
 impl Poly2 {
+    /// No displacement anywhere.
+    fn zero() -> Poly2 {
+        Poly2 {
+            deg: 0,
+            c: vec![0.0],
+            centre: (0.0, 0.0),
+            half: (1.0, 1.0),
+        }
+    }
+
     fn norm(&self, x: f64, y: f64) -> (f64, f64) {
         (
             ((x - self.centre.0) / self.half.0).clamp(-1.0, 1.0),
@@ -231,18 +247,22 @@ impl LatticeWarp {
         (x + du * self.scale, y + dv * self.scale)
     }
 
-    /// The smallest slope of the map along each axis over the measured
-    /// area: a fold (slope near or below 0) means the fit went wrong.
-    fn min_slope(&self, w: f64, h: f64) -> f64 {
+    /// The smallest slope of the map along x (`along_x`) or y over the
+    /// measured area: a fold (slope near or below 0) means the fit went
+    /// wrong.
+    fn min_slope(&self, w: f64, h: f64, along_x: bool) -> f64 {
         let mut worst = f64::MAX;
         let step = 0.05;
         for j in 0..=20 {
             for i in 0..=20 {
                 let (x, y) = (i as f64 * step * w, j as f64 * step * h);
                 let e = 1.0;
-                let sx = (self.dx.at(x + e, y) - self.dx.at(x - e, y)) / (2.0 * e) + 1.0;
-                let sy = (self.dy.at(x, y + e) - self.dy.at(x, y - e)) / (2.0 * e) + 1.0;
-                worst = worst.min(sx).min(sy);
+                let s = if along_x {
+                    (self.dx.at(x + e, y) - self.dx.at(x - e, y)) / (2.0 * e) + 1.0
+                } else {
+                    (self.dy.at(x, y + e) - self.dy.at(x, y - e)) / (2.0 * e) + 1.0
+                };
+                worst = worst.min(s);
             }
         }
         worst
@@ -398,66 +418,6 @@ fn measure_axis(g: &[f32], w: usize, h: usize, pitch: f64) -> Vec<Node> {
     out
 }
 
-/// Side of the blocks the paper level is estimated in, pixels.
-const PAPER_BLOCK: usize = 32;
-/// A pixel darker than this share of its block's paper level, and with
-/// little colour for that darkness, is ink.
-const INK_SHARE: f32 = 0.55;
-
-/// Per pixel "grid-ness": `max - min` of the channels (a coloured line is
-/// bright in it; paper, grey and black are dark). Ink (the trace, labels:
-/// dark, and with under a third as much colour as darkness) has no colour either, but it is not an absence of grid: ink pixels take
-/// their block's typical grid-ness, so a trace crossing the lines does not
-/// pull their phase.
-fn gridness(rgb: &RgbImage) -> Vec<f32> {
-    let (w, h) = (rgb.width() as usize, rgb.height() as usize);
-    let raw = rgb.as_raw();
-    let mut g: Vec<f32> = raw
-        .chunks_exact(3)
-        .map(|p| (p[0].max(p[1]).max(p[2]) - p[0].min(p[1]).min(p[2])) as f32)
-        .collect();
-    let luma = |i: usize| (raw[3 * i] as f32 + raw[3 * i + 1] as f32 + raw[3 * i + 2] as f32) / 3.0;
-    let is_ink = |i: usize, g: f32, dark: f32, paper: f32| {
-        let l = luma(i);
-        l < dark && 3.0 * g < paper - l
-    };
-    let mut lum = Vec::with_capacity(PAPER_BLOCK * PAPER_BLOCK);
-    let mut gs = Vec::with_capacity(PAPER_BLOCK * PAPER_BLOCK);
-    for by in (0..h).step_by(PAPER_BLOCK) {
-        for bx in (0..w).step_by(PAPER_BLOCK) {
-            let (y1, x1) = ((by + PAPER_BLOCK).min(h), (bx + PAPER_BLOCK).min(w));
-            lum.clear();
-            for y in by..y1 {
-                lum.extend((bx..x1).map(|x| luma(y * w + x)));
-            }
-            let k = lum.len() * 9 / 10;
-            let paper = *lum.select_nth_unstable_by(k, f32::total_cmp).1;
-            let dark = INK_SHARE * paper;
-            gs.clear();
-            for y in by..y1 {
-                gs.extend(
-                    (bx..x1)
-                        .filter(|&x| !is_ink(y * w + x, g[y * w + x], dark, paper))
-                        .map(|x| g[y * w + x]),
-                );
-            }
-            if gs.is_empty() {
-                continue;
-            }
-            let m = gs.len() / 2;
-            let typical = *gs.select_nth_unstable_by(m, f32::total_cmp).1;
-            for y in by..y1 {
-                for x in bx..x1 {
-                    if is_ink(y * w + x, g[y * w + x], dark, paper) {
-                        g[y * w + x] = typical;
-                    }
-                }
-            }
-        }
-    }
-    g
-}
-
 /// Measures the residual warp of a rectified sheet (`rgb`, whose pixels are
 /// `scale` output pixels each). None when there is no clear coloured grid,
 /// when the grid is already straight and even, or when the fit is not a
@@ -465,7 +425,16 @@ fn gridness(rgb: &RgbImage) -> Vec<f32> {
 pub fn measure(rgb: &RgbImage, scale: f64) -> Option<LatticeWarp> {
     let (w, h) = (rgb.width() as usize, rgb.height() as usize);
     let page = PageImage::new(rgb.clone());
-    let info = GridScaleConfig::default().measure(&page);
+    // the image is one whole sheet, whose long side is between an A5
+    // page's short side and a legal page's long side: that bounds the
+    // scale, so a grid seen at a multiple of its period is not taken
+    let long = w.max(h) as f32;
+    let info = GridScaleConfig {
+        min_px_per_mm: long / SHEET_MAX_MM,
+        max_px_per_mm: long / SHEET_MIN_MM,
+        ..GridScaleConfig::default()
+    }
+    .measure(&page);
     if info.source != ScaleSource::Grid || info.confidence < 0.2 {
         return None;
     }
@@ -473,21 +442,27 @@ pub fn measure(rgb: &RgbImage, scale: f64) -> Option<LatticeWarp> {
     if px < 8.0 || py < 8.0 {
         return None;
     }
-    let g = gridness(rgb);
-    let mut gt = vec![0f32; w * h];
-    for y in 0..h {
-        for x in 0..w {
-            gt[x * h + y] = g[y * w + x];
+    let total_x = ((w as f64 / px) * (h as f64 / py)).max(1.0);
+    let enough = |n: usize| n as f64 >= MIN_VALID_SHARE * total_x;
+    // a coloured grid is seen in its colour; a grey or black one, where the
+    // colour shows too little of it, in its darkness
+    let mut found = None;
+    for ink in [GridInk::Colour, GridInk::Grey] {
+        let g = grid_channel(rgb, ink);
+        let mut gt = vec![0f32; w * h];
+        for y in 0..h {
+            for x in 0..w {
+                gt[x * h + y] = g[y * w + x];
+            }
+        }
+        let vx = measure_axis(&g, w, h, px);
+        let vy = measure_axis(&gt, h, w, py);
+        if enough(vx.len()) && enough(vy.len()) {
+            found = Some((vx, vy));
+            break;
         }
     }
-    let vx = measure_axis(&g, w, h, px);
-    let vy = measure_axis(&gt, h, w, py);
-    let total_x = ((w as f64 / px) * (h as f64 / py)).max(1.0);
-    if (vx.len() as f64) < MIN_VALID_SHARE * total_x
-        || (vy.len() as f64) < MIN_VALID_SHARE * total_x
-    {
-        return None;
-    }
+    let (vx, vy) = found?;
     // each displacement is filed under the ideal position of its line
     // (`along - d`), so the fitted map goes straight from the even lattice
     // to the photo and needs no inverting
@@ -519,19 +494,36 @@ pub fn measure(rgb: &RgbImage, scale: f64) -> Option<LatticeWarp> {
     let (mx, rx, cx, nx) = stats(&fx, &ptsx, &kx);
     let (my, ry, cy, ny) = stats(&fy, &ptsy, &ky);
     let ppmm = (info.px_per_mm_x as f64 + info.px_per_mm_y as f64) / 2.0;
-    let warp = LatticeWarp {
+    let mut warp = LatticeWarp {
         dx: fx,
         dy: fy,
         mean: (mx, my),
         scale,
         pitch_px: (px, py),
         residual_mm: ((rx * rx + ry * ry) / 2.0).sqrt() / ppmm,
-        correction_mm: ((cx * cx + cy * cy) / 2.0).sqrt() / ppmm,
+        correction_mm: 0.0,
         nodes: (nx, ny),
     };
-    if cx.max(cy) < MIN_CORRECTION_PX || warp.min_slope(w as f64, h as f64) < 0.8 {
+    // each axis is used only where its map is smooth and clearly monotone
+    // (a fold means a wrong branch or a trace read as a line): time along
+    // the rows gains from the vertical lines even when the horizontal ones
+    // cannot be trusted
+    let (w, h) = (w as f64, h as f64);
+    let use_x = warp.min_slope(w, h, true) >= MIN_SLOPE;
+    let use_y = warp.min_slope(w, h, false) >= MIN_SLOPE;
+    if (!use_x && !use_y) || cx.max(cy) < MIN_CORRECTION_PX {
         return None;
     }
+    if !use_x {
+        warp.dx = Poly2::zero();
+        warp.mean.0 = 0.0;
+    }
+    if !use_y {
+        warp.dy = Poly2::zero();
+        warp.mean.1 = 0.0;
+    }
+    let (cx, cy) = (if use_x { cx } else { 0.0 }, if use_y { cy } else { 0.0 });
+    warp.correction_mm = ((cx * cx + cy * cy) / 2.0).sqrt() / ppmm;
     Some(warp)
 }
 
@@ -732,12 +724,14 @@ mod tests {
         assert!(measure(&img, 1.0).is_none());
     }
 
-    /// A grey grid is dark like the trace: the grid-ness channel sees
-    /// nothing, and nothing is guessed.
+    /// A grey grid has no colour: it is measured in its darkness, and the
+    /// black trace crossing it is left out.
     #[test]
-    fn a_grey_grid_is_left_alone() {
-        let img = warped_lattice(1200, 900, &curl, [120, 120, 120], [200, 200, 200]);
-        assert!(measure(&img, 1.0).is_none());
+    fn a_grey_grid_is_measured_in_its_darkness() {
+        let img = warped_lattice(1200, 900, &curl, [140, 140, 140], [215, 215, 215]);
+        let warp = measure(&img, 1.0).expect("a warp is measured");
+        let after = leftover(&warp, &inverse(&curl), 1200.0, 900.0);
+        assert!(after < 0.6, "after {after:.2} px");
     }
 
     /// A tenth of the nodes far off (bad windows, a wrong branch) do not

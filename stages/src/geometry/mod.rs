@@ -14,5 +14,6 @@
 pub mod deskew;
 pub mod dewarp;
 pub mod grid;
+pub mod grid_channels;
 pub mod lattice_warp;
 pub mod light;
