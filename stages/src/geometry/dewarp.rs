@@ -25,7 +25,8 @@
 //!   8 px mesh and interpolated in between.
 //! * **Flat pages pass through**: when the border of the image is paper (a
 //!   scan, or a photo cropped to the sheet), or the sheet's edges are
-//!   straight and form a parallelogram within `flat_tolerance_px`, the input
+//!   straight and form a parallelogram within `flat_tolerance_px` (or a
+//!   thousandth of the image's long side, if more), the input
 //!   is returned as it is (a rotation is left to `deskew`).
 //! * **Grid lattice** (`lattice_warp`, [`super::lattice_warp`]): the curl
 //!   also foreshortens the page unevenly *inside* the edges; a first
@@ -143,7 +144,10 @@ impl Stage for DewarpConfig {
         else {
             return Ok(StageOutputs::one(page));
         };
-        if sheet.is_flat(self.flat_tolerance_px) {
+        // a flat scan turned a little on a dark ground is the deskew's; its
+        // edges wander by a pixel or two on a large page
+        let long = page.width().max(page.height()) as f32;
+        if sheet.is_flat(self.flat_tolerance_px.max(FLAT_SHARE * long)) {
             return Ok(StageOutputs::one(page));
         }
         let lattice = if self.lattice_warp {
@@ -259,6 +263,10 @@ pub struct Sheet {
     /// Corners: top-left, top-right, bottom-right, bottom-left.
     pub corners: [(f64, f64); 4],
 }
+
+/// Edges within this share of the image's long side of a straight
+/// parallelogram are flat, whatever `flat_tolerance_px` says.
+const FLAT_SHARE: f32 = 0.001;
 
 /// Smallest share of the scan lines between two corners whose crossing
 /// lies on the fitted edge.
@@ -867,5 +875,37 @@ mod tests {
         let (photo, _) = photograph(&page, quad, 0.0, (1000, 800));
         let sheet = find_sheet(&photo, 640, 0.25).expect("sheet found");
         assert!(sheet.bow() < 1.0, "bow {}", sheet.bow());
+    }
+
+    /// A scan turned by half a degree, its edges wandering by a pixel over
+    /// 1600 (the dark ground is the scanner's fill): the stage passes it on
+    /// untouched, for deskew to turn.
+    #[test]
+    fn a_scan_turned_a_little_on_a_dark_ground_passes_through() {
+        let page = lattice(1600, 1200);
+        let a = 0.5f64.to_radians();
+        let (c, s) = (a.cos(), a.sin());
+        let corner = |x: f64, y: f64| (860.0 + c * x - s * y, 650.0 + s * x + c * y);
+        let quad = [
+            corner(-800.0, -600.0),
+            corner(800.0, -600.0),
+            corner(800.0, 600.0),
+            corner(-800.0, 600.0),
+        ];
+        let (photo, _) = photograph(&page, quad, 1.2, (1720, 1300));
+        let sheet = find_sheet(&photo, 640, 0.25).expect("sheet found");
+        assert!(!sheet.is_flat(DewarpConfig::default().flat_tolerance_px));
+        let cfg = DewarpConfig::default();
+        let inputs = StageInputs::new().with("image", PageImage::new(photo.clone()));
+        let ctx = RunContext::new(
+            InputSource::Image(std::sync::Arc::new(PageImage::new(photo.clone()))),
+            "t",
+            Default::default(),
+        );
+        let out = cfg.run(&inputs, &ctx).unwrap();
+        let Some(Artifact::Image(img)) = out.get("") else {
+            panic!("no image")
+        };
+        assert_eq!(img.rgb.as_raw(), photo.as_raw());
     }
 }

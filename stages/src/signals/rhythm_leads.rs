@@ -21,7 +21,8 @@
 //! strip's samples refute the name it has, under `max_ratio` of that name's
 //! error alone: II and aVF can be near twins). Otherwise the
 //! name stays, so a page whose strip is II, or whose traces are too poor to
-//! tell, is left as it was. A renamed strip's name no longer comes from a
+//! tell, is left as it was; so is a strip that matches its own name's short
+//! panel closely (relative error under 0.1), however close a near twin. A renamed strip's name no longer comes from a
 //! printed label (`label_score` is cleared).
 //!
 //! ```
@@ -50,6 +51,10 @@ const MIN_VARIANCE_MV2: f64 = 0.0025;
 /// relative error (or more) is surely not that lead: it takes its best
 /// match even when a second lead matches nearly as well (II and aVF).
 const REFUTED_ERROR: f64 = 0.6;
+/// A strip that matches the short panel of the name it has this closely
+/// keeps that name: a near twin (II and aVF on a page whose lead I is
+/// small) matching a little closer still is tracing noise, not evidence.
+const KEPT_ERROR: f64 = 0.1;
 /// Smallest share of the short panel's samples both tracings must cover.
 const MIN_OVERLAP: f32 = 0.6;
 
@@ -190,6 +195,7 @@ impl RhythmLeadsConfig {
             // strip's samples refute
             let refuted = present >= REFUTED_ERROR;
             if lead != strip.lead
+                && present >= KEPT_ERROR
                 && best <= self.max_error as f64
                 && best <= ratio * present
                 && (best <= ratio * next || refuted)

@@ -173,3 +173,36 @@ fn a_strip_misnamed_i_takes_its_best_match_even_beside_a_near_twin() {
     assert_eq!(renames.len(), 1, "{renames:?}");
     assert!(matches!(renames[0].1, Lead::II | Lead::AVF), "{renames:?}");
 }
+
+#[test]
+fn a_strip_that_matches_its_name_closely_keeps_it_beside_a_closer_twin() {
+    // the strip is II and matches II's short panel (traced with a pixel of
+    // noise) closely; aVF's short panel is drawn as an exact copy of II's
+    // curve in its window, so it matches closer still
+    let (mut layout, mut traces) = page(Lead::II, Lead::II, 0.0);
+    let ii = layout
+        .panels
+        .iter()
+        .position(|p| p.lead == Lead::II)
+        .expect("II");
+    let avf = layout
+        .panels
+        .iter()
+        .position(|p| p.lead == Lead::AVF)
+        .expect("aVF");
+    let p_avf = layout.panels[avf].clone();
+    traces.traces[avf].points = traces.traces[avf]
+        .points
+        .iter()
+        .map(|&[x, _]| {
+            let t = p_avf.t_start + (x - p_avf.x_start) / 100.0;
+            [x, p_avf.baseline_y - 40.0 * mv(Lead::II, t)]
+        })
+        .collect();
+    for (k, pt) in traces.traces[ii].points.iter_mut().enumerate() {
+        pt[1] += if k % 3 == 0 { 1.5 } else { -0.75 };
+    }
+    layout.panels[ii].label_score = None;
+    let renames = RhythmLeadsConfig::default().renames(&layout, &traces, &grid());
+    assert!(renames.is_empty(), "{renames:?}");
+}
