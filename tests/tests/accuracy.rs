@@ -150,6 +150,22 @@ fn dev_distorted_accuracy_floor() {
     );
 }
 
+// Measured 2026-12-02 on four dev/photo pages (the sheet on a dim side of
+// the photo, the sheet's corner near the image border, a grid-lattice warp
+// and a dim page): 18.53 dB (8.8 dB before the scan-line sheet levels and
+// the ink-blind lattice measurement).
+const PHOTO_FLOOR_DB: f64 = 18.0;
+
+#[test]
+fn dev_photo_accuracy_floor() {
+    dev_guard(
+        "photo",
+        "jpg",
+        &["A0001-0", "A0004-0", "A0005-1", "E07500-0"],
+        PHOTO_FLOOR_DB,
+    );
+}
+
 #[test]
 fn dev_bw_accuracy_floor() {
     dev_guard(
