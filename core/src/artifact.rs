@@ -9,6 +9,7 @@
 //! integer coordinates.
 
 use crate::leads::{Lead, N_LEADS};
+use crate::warp::PageWarp;
 use image::{GrayImage, RgbImage};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -101,8 +102,14 @@ pub struct PageImage {
     pub rgb: RgbImage,
     /// Resolution from the file's metadata, if it had one.
     pub dpi: Option<f32>,
-    /// Geometric history: how this image's pixels map back to the original input.
+    /// Geometric history: how this image's pixels map back to the original
+    /// input. For a rectified photo this is the projective part only (the
+    /// sheet's homography and any later steps); [`PageImage::to_original`]
+    /// adds the rest.
     pub transform: PageTransform,
+    /// The non-projective part of the map back, when the page was
+    /// rectified through a mesh (`dewarp`); None for a scan.
+    pub warp: Option<PageWarp>,
 }
 
 impl PageImage {
@@ -111,8 +118,31 @@ impl PageImage {
             rgb,
             dpi: None,
             transform: PageTransform::identity(),
+            warp: None,
         }
     }
+
+    /// A new image made from this one: `rgb`, whose pixels map into this
+    /// image's through `to_self`. The geometric history (matrix and warp)
+    /// is carried over.
+    pub fn derive(&self, rgb: RgbImage, to_self: PageTransform) -> Self {
+        Self {
+            rgb,
+            dpi: self.dpi,
+            transform: to_self.then(&self.transform),
+            warp: self.warp.as_ref().map(|w| w.behind(&to_self)),
+        }
+    }
+
+    /// Maps a point of this image to the original input, through the whole
+    /// geometric history (the warp's mesh included).
+    pub fn to_original(&self, x: f64, y: f64) -> (f64, f64) {
+        match &self.warp {
+            Some(w) => w.apply(x, y),
+            None => self.transform.apply(x, y),
+        }
+    }
+
     pub fn width(&self) -> u32 {
         self.rgb.width()
     }

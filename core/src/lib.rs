@@ -15,6 +15,7 @@ pub mod pipeline;
 pub mod record;
 pub mod registry;
 pub mod stage;
+pub mod warp;
 
 pub use inventory;
 pub use serde;
@@ -32,4 +33,5 @@ pub mod prelude {
         BuildContext, InputSource, Port, RunContext, RunOptions, Stage, StageConfig, StageInputs,
         StageOutputs,
     };
+    pub use crate::warp::{LatticeFit, PageWarp, Rectification, WarpMesh};
 }

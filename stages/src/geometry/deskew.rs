@@ -111,11 +111,7 @@ impl Stage for DeskewConfig {
         let current: &PageImage = if turns != 0 {
             let (rgb, m) = imaging::rotate_quarter(&page.rgb, turns);
             let t = PageTransform { to_original: m };
-            turned = PageImage {
-                rgb,
-                dpi: page.dpi,
-                transform: t.then(&page.transform),
-            };
+            turned = page.derive(rgb, t);
             &turned
         } else {
             &page
@@ -130,11 +126,7 @@ impl Stage for DeskewConfig {
         let fill = paper_colour(&current.rgb);
         let (rgb, m) = imaging::rotate_rgb(&current.rgb, angle as f64, fill);
         let t = PageTransform { to_original: m };
-        Ok(StageOutputs::one(PageImage {
-            rgb,
-            dpi: current.dpi,
-            transform: t.then(&current.transform),
-        }))
+        Ok(StageOutputs::one(current.derive(rgb, t)))
     }
 }
 

@@ -3,8 +3,10 @@
 //!
 //! Input: `image`. Output: `image`, the sheet resampled once (bilinear) into
 //! a rectangle about as large as the sheet was in the photo;
-//! [`PageImage::transform`] records the fitted homography (the curl residual
-//! is not projective and is left out of it).
+//! [`PageImage::transform`] records the fitted homography (its projective
+//! part), and [`PageImage::warp`] the whole map (curl and grid lattice
+//! included) as the mesh the photo was resampled through, with the sheet's
+//! corners and the lattice fit for reports ([`PageImage::to_original`]).
 //!
 //! * **Sheet**: on a downscaled max-channel image, the paper is the bright
 //!   class of an Otsu split and the desk the dark one. Scanning every column
@@ -156,17 +158,38 @@ impl Stage for DewarpConfig {
         } else {
             None
         };
-        let (mut rgb, to_input) = sheet.rectify_with(&page.rgb, 1, lattice.as_ref());
+        let (mut rgb, to_input, mesh) = sheet.rectify_meshed(&page.rgb, 1, lattice.as_ref());
         if self.flatten_light {
             flatten_light(&mut rgb);
         }
         let t = PageTransform {
             to_original: to_input,
         };
+        let (mesh, corners) = if page.warp.is_none() && page.transform == PageTransform::identity()
+        {
+            (mesh, sheet.corners.map(|(x, y)| [x, y]))
+        } else {
+            (
+                mesh.map_nodes(|x, y| page.to_original(x, y)),
+                sheet.corners.map(|(x, y)| {
+                    let (u, v) = page.to_original(x, y);
+                    [u, v]
+                }),
+            )
+        };
+        let rectification = Rectification {
+            corners,
+            lattice: lattice.as_ref().map(|l| LatticeFit {
+                residual_mm: l.residual_mm,
+                correction_mm: l.correction_mm,
+            }),
+            mesh,
+        };
         Ok(StageOutputs::one(PageImage {
             rgb,
             dpi: page.dpi,
             transform: t.then(&page.transform),
+            warp: Some(PageWarp::new(rectification)),
         }))
     }
 }
@@ -615,6 +638,19 @@ impl Sheet {
         shrink: usize,
         lattice: Option<&LatticeWarp>,
     ) -> (RgbImage, [[f64; 3]; 3]) {
+        let (img, m, _) = self.rectify_meshed(rgb, shrink, lattice);
+        (img, m)
+    }
+
+    /// [`Sheet::rectify_with`], also returning the mesh the photo was
+    /// resampled through (output pixel to input pixel): the exact map, curl
+    /// and lattice included, of which the homography is the projective part.
+    pub fn rectify_meshed(
+        &self,
+        rgb: &RgbImage,
+        shrink: usize,
+        lattice: Option<&LatticeWarp>,
+    ) -> (RgbImage, [[f64; 3]; 3], WarpMesh) {
         let hm = square_to_quad(&self.corners);
         let (fw, fh) = self.output_size();
         let shrink = shrink.max(1);
@@ -683,9 +719,16 @@ impl Sheet {
                 *cell = (0..3).map(|k| hm[r][k] * sc[k][c]).sum();
             }
         }
-        (img, m)
+        let nodes = mesh.iter().map(|&(u, v)| [u, v]).collect();
+        let mesh = WarpMesh::new(STEP as u32, nx, ny, nodes)
+            .expect("the mesh has nx * ny nodes, at least 2x2");
+        (img, m, mesh)
     }
 }
+
+#[cfg(test)]
+#[path = "dewarp_map_tests.rs"]
+mod map_tests;
 
 #[cfg(test)]
 mod tests {
@@ -693,7 +736,7 @@ mod tests {
     use image::Rgb;
 
     /// A grid page: red lines every 10 px, darker every 50, three trace rows.
-    fn lattice(w: u32, h: u32) -> RgbImage {
+    pub(super) fn lattice(w: u32, h: u32) -> RgbImage {
         let mut img = RgbImage::from_pixel(w, h, Rgb([252, 248, 246]));
         for y in 0..h {
             for x in 0..w {
@@ -719,7 +762,7 @@ mod tests {
     /// H(s, t) plus a vertical bow `bow(x)`. Returns the photo and the
     /// inverse map (photo pixel -> page pixel).
     #[allow(clippy::type_complexity)]
-    fn photograph(
+    pub(super) fn photograph(
         page: &RgbImage,
         quad: [(f64, f64); 4],
         amp: f64,

@@ -1,8 +1,9 @@
 //! `write_json`: writes the digitized signals and what was measured on the
 //! page as one JSON document.
 //!
-//! Inputs: `signals`, and optionally `grid` (the paper geometry) and
-//! `layout` (panel positions). Output: none; when the run has an output
+//! Inputs: `signals`, and optionally `grid` (the paper geometry), `layout`
+//! (panel positions) and `image` (the page the leads were read on, for its
+//! geometric history). Output: none; when the run has an output
 //! folder and the `json` format is requested (`--format json`), writes
 //! `<out>/<stem>.json` atomically:
 //!
@@ -13,6 +14,10 @@
 //!             "mm_per_mv": 10.0, "rotation_degrees": .., "source": "grid",
 //!             "confidence": .. } | null,
 //!   "layout": { "kind": "three_by_four_rhythm", "panels": [..] } | null,
+//!   "geometry": { "rectified": true, "corners": [[x, y], ..4],
+//!                 "lattice_warp": true, "grid_residual_mm": 0.05,
+//!                 "correction_mm": 0.21, "mesh_step_px": 8 }
+//!             | { "rectified": false } | null,
 //!   "verdict": "ok" | "check" | "failed" | null,
 //!   "reasons": ["probably wrong: V1 0.21"] | null,
 //!   "leads": { "I": { "start": 0, "end": 1250, "t_start": 0.0,
@@ -28,11 +33,22 @@
 //! `lead_confidence` stage (null or absent without it); `confidence` is then
 //! the probability that the lead scores at least 5 dB.
 //!
+//! `geometry` says how the page was rectified (`dewarp`): `rectified` is
+//! false for a page that was not (a scan: the object has no other field),
+//! and `null` when the `image` port is not connected. For a rectified photo,
+//! `corners` are the sheet's corners in the input image (top-left,
+//! top-right, bottom-right, bottom-left, pixels), `lattice_warp` whether the
+//! printed grid's residual warp was folded in, `grid_residual_mm` the RMS
+//! distance of the measured grid lines from that fitted map and
+//! `correction_mm` the RMS size of the correction (both `null` without it),
+//! and `mesh_step_px` the spacing of the mesh the photo was resampled
+//! through (rectified-page pixels).
+//!
 //! ```
 //! # let toml = r#"
 //! [stages.json]
 //! type = "write_json"
-//! inputs = { signals = "einthoven", grid = "calibrate" }
+//! inputs = { signals = "einthoven", grid = "calibrate", image = "deskew" }
 //! include_layout = true
 //! # "#;
 //! # ecgdig_stages::link();
@@ -69,6 +85,7 @@ impl StageConfig for WriteJsonConfig {
             Port::new("signals", ArtifactKind::Signals),
             Port::optional("grid", ArtifactKind::Grid),
             Port::optional("layout", ArtifactKind::Layout),
+            Port::optional("image", ArtifactKind::Image),
         ]
     }
     fn outputs(&self) -> Vec<Port> {
@@ -101,6 +118,30 @@ fn round4(v: f32) -> Value {
     }
 }
 
+fn round2(v: f64) -> Value {
+    if v.is_finite() {
+        json!((v * 100.0).round() / 100.0)
+    } else {
+        Value::Null
+    }
+}
+
+/// The `geometry` object: how the page was rectified.
+pub fn geometry(page: &PageImage) -> Value {
+    let Some(warp) = &page.warp else {
+        return json!({ "rectified": false });
+    };
+    let r = &warp.rectification;
+    json!({
+        "rectified": true,
+        "corners": r.corners.iter().map(|c| json!([round2(c[0]), round2(c[1])])).collect::<Vec<_>>(),
+        "lattice_warp": r.lattice.is_some(),
+        "grid_residual_mm": r.lattice.map_or(Value::Null, |l| round4(l.residual_mm as f32)),
+        "correction_mm": r.lattice.map_or(Value::Null, |l| round4(l.correction_mm as f32)),
+        "mesh_step_px": r.mesh.step(),
+    })
+}
+
 /// The JSON document for one page.
 pub fn to_json(
     stem: &str,
@@ -108,6 +149,7 @@ pub fn to_json(
     s: &Signals,
     grid: Option<&GridInfo>,
     layout: Option<&Layout>,
+    page: Option<&PageImage>,
 ) -> Value {
     let fs = s.fs as f64;
     let mut leads = Map::new();
@@ -159,6 +201,7 @@ pub fn to_json(
             "confidence": g.confidence,
         })),
         "layout": layout.map(|l| serde_json::to_value(l).unwrap_or(Value::Null)),
+        "geometry": page.map(geometry),
         "verdict": s.assessment.as_ref().map(|a| a.verdict.name()),
         "reasons": s.assessment.as_ref().map(|a| a.reasons.clone()),
         "leads": leads,
@@ -176,12 +219,14 @@ impl Stage for WriteJsonConfig {
         };
         let grid = inputs.grid_opt("grid");
         let layout = inputs.layout_opt("layout").filter(|_| self.include_layout);
+        let page = inputs.image_opt("image");
         let doc = to_json(
             &ctx.stem,
             &ctx.config_hash,
             &signals,
             grid.as_deref(),
             layout.as_deref(),
+            page.as_deref(),
         );
         let text = if self.pretty {
             serde_json::to_string_pretty(&doc)
@@ -235,5 +280,52 @@ mod tests {
         assert_eq!(v["grid"]["px_per_mm_x"], 10.0);
         assert_eq!(v["grid"]["source"], "file_dpi");
         assert!(v["layout"].is_null());
+        assert!(v["geometry"].is_null());
+    }
+
+    fn document(page: PageImage) -> Value {
+        let s = Signals::empty(100.0, 1000);
+        to_json("p", "", &s, None, None, Some(&page))
+    }
+
+    #[test]
+    fn a_rectified_page_reports_its_geometry() {
+        let mesh = WarpMesh::new(
+            8,
+            2,
+            2,
+            vec![[10.0, 20.0], [18.0, 20.5], [9.5, 28.0], [18.0, 28.0]],
+        )
+        .unwrap();
+        let mut page = PageImage::new(image::RgbImage::new(9, 9));
+        page.warp = Some(PageWarp::new(Rectification {
+            corners: [[10.0, 20.0], [18.004, 20.5], [18.0, 28.0], [9.5, 28.0]],
+            lattice: Some(LatticeFit {
+                residual_mm: 0.04321,
+                correction_mm: 0.25,
+            }),
+            mesh,
+        }));
+        let g = &document(page.clone())["geometry"];
+        assert_eq!(g["rectified"], true);
+        assert_eq!(g["corners"][1], json!([18.0, 20.5]));
+        assert_eq!(g["corners"].as_array().map(Vec::len), Some(4));
+        assert_eq!(g["lattice_warp"], true);
+        assert_eq!(g["grid_residual_mm"], 0.0432);
+        assert_eq!(g["correction_mm"], 0.25);
+        assert_eq!(g["mesh_step_px"], 8);
+        // rectified from the sheet's edges alone
+        if let Some(w) = page.warp.as_mut() {
+            Arc::make_mut(&mut w.rectification).lattice = None;
+        }
+        let g = &document(page)["geometry"];
+        assert_eq!(g["lattice_warp"], false);
+        assert!(g["grid_residual_mm"].is_null() && g["correction_mm"].is_null());
+    }
+
+    #[test]
+    fn a_page_not_rectified_says_so() {
+        let page = PageImage::new(image::RgbImage::new(9, 9));
+        assert_eq!(document(page)["geometry"], json!({ "rectified": false }));
     }
 }

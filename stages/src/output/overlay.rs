@@ -1,19 +1,31 @@
 //! `write_overlay`: writes a debug picture of what the digitizer saw.
 //!
-//! Inputs: `image` (the deskewed page), `layout`, `traces`, `signals`.
-//! Output: none; when the run has an output folder and the `overlay` format
-//! is requested (`ecgdig digitize --overlay`), writes `<stem>_overlay.png`
-//! atomically: the page washed out, each panel's box (blue), its baseline
-//! (green), its lead name and confidence, and the traced path (red) on top.
-//! When the signals were judged (`lead_confidence`), the confidence shown is
-//! the calibrated one; a lead under `doubt_below` gets a magenta box and
-//! label with a `?`, and the page's verdict is written in its top-left corner.
+//! Inputs: `image` (the deskewed page), `layout`, `traces`, `signals`, and
+//! optionally `original` (the image as loaded). Output: none; when the run
+//! has an output folder and the `overlay` format is requested (`ecgdig
+//! digitize --overlay`), writes `<stem>_overlay.png` atomically: the page
+//! washed out, each panel's box (blue), its baseline (green), its lead name
+//! and confidence, and the traced path (red) on top. When the signals were
+//! judged (`lead_confidence`), the confidence shown is the calibrated one; a
+//! lead under `doubt_below` gets a magenta box and label with a `?`, and the
+//! page's verdict is written in its top-left corner.
+//!
+//! `frame` chooses the picture drawn on:
+//! * `"auto"` (default): the original photo when the page was rectified
+//!   (`dewarp`) and `original` is connected, else the page as the tracer saw
+//!   it. A scan's overlay is the deskewed page, as before.
+//! * `"original"`: always the input image (`original` must be connected);
+//!   boxes, baselines and traces are mapped through the page's whole
+//!   geometric history ([`PageImage::to_original`]: rotation, perspective,
+//!   curl and grid lattice), so they bend with the sheet; labels stay upright.
+//! * `"rectified"`: the page the leads were read on.
 //!
 //! ```
 //! # let toml = r#"
 //! [stages.overlay]
 //! type = "write_overlay"
-//! inputs = { image = "deskew", layout = "layout", traces = "trace", signals = "signals" }
+//! inputs = { image = "deskew", layout = "layout", traces = "trace", signals = "signals", original = "load" }
+//! frame = "auto"
 //! wash = 0.55
 //! font_px = 22.0
 //! doubt_below = 0.5
@@ -37,6 +49,21 @@ pub struct WriteOverlayConfig {
     pub font_px: f32,
     /// Judged leads under this confidence are marked as doubtful (magenta).
     pub doubt_below: f32,
+    /// The picture drawn on.
+    pub frame: OverlayFrame,
+}
+
+/// Which picture the overlay is drawn on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OverlayFrame {
+    /// The original photo when the page was rectified, else the page.
+    #[default]
+    Auto,
+    /// The page the leads were read on.
+    Rectified,
+    /// The input image, with everything mapped back onto it.
+    Original,
 }
 
 impl Default for WriteOverlayConfig {
@@ -45,6 +72,7 @@ impl Default for WriteOverlayConfig {
             wash: 0.55,
             font_px: 22.0,
             doubt_below: 0.5,
+            frame: OverlayFrame::Auto,
         }
     }
 }
@@ -57,6 +85,7 @@ impl StageConfig for WriteOverlayConfig {
             Port::new("layout", ArtifactKind::Layout),
             Port::new("traces", ArtifactKind::Traces),
             Port::optional("signals", ArtifactKind::Signals),
+            Port::optional("original", ArtifactKind::Image),
         ]
     }
     fn outputs(&self) -> Vec<Port> {
@@ -81,6 +110,10 @@ register_stage!(
         ),
         ("font_px", "height of the lead labels, pixels"),
         ("doubt_below", "judged leads under this confidence get a magenta box and label"),
+        (
+            "frame",
+            "picture drawn on: \"auto\" (the original photo when the page was dewarped), \"original\" (the input, `original` port), \"rectified\""
+        ),
     ],
     example = "[stages.overlay]\ntype = \"write_overlay\"\ninputs = { image = \"deskew\", layout = \"layout\", traces = \"trace\" }\n"
 );
@@ -96,12 +129,23 @@ impl Stage for WriteOverlayConfig {
         let page = inputs.image("image")?;
         let layout = inputs.layout("layout")?;
         let traces = inputs.traces("traces")?;
-        let img = self.draw(
-            &page,
-            &layout,
-            &traces,
-            inputs.signals_opt("signals").as_deref(),
-        );
+        let original = inputs.image_opt("original");
+        let on_original = match self.frame {
+            OverlayFrame::Rectified => None,
+            OverlayFrame::Auto => original.filter(|_| page.warp.is_some()),
+            OverlayFrame::Original => Some(original.ok_or_else(|| {
+                Error::stage(
+                    "write_overlay: frame = \"original\" needs the `original` input (the loaded image)",
+                )
+            })?),
+        };
+        let signals = inputs.signals_opt("signals");
+        let img = match on_original {
+            Some(base) => {
+                self.draw_on_original(&base.rgb, &page, &layout, &traces, signals.as_deref())
+            }
+            None => self.draw(&page, &layout, &traces, signals.as_deref()),
+        };
         let mut bytes = Vec::new();
         img.write_to(
             &mut std::io::Cursor::new(&mut bytes),
@@ -114,7 +158,7 @@ impl Stage for WriteOverlayConfig {
 }
 
 impl WriteOverlayConfig {
-    /// Draws the overlay picture.
+    /// Draws the overlay picture on the page.
     pub fn draw(
         &self,
         page: &PageImage,
@@ -122,7 +166,31 @@ impl WriteOverlayConfig {
         traces: &Traces,
         signals: Option<&Signals>,
     ) -> RgbImage {
-        let mut img = page.rgb.clone();
+        self.paint(&page.rgb, &Frame::Same, layout, traces, signals)
+    }
+
+    /// Draws the overlay picture on `original`, the input image `page` was
+    /// made from: every point is mapped through [`PageImage::to_original`].
+    pub fn draw_on_original(
+        &self,
+        original: &RgbImage,
+        page: &PageImage,
+        layout: &Layout,
+        traces: &Traces,
+        signals: Option<&Signals>,
+    ) -> RgbImage {
+        self.paint(original, &Frame::Through(page), layout, traces, signals)
+    }
+
+    fn paint(
+        &self,
+        base: &RgbImage,
+        frame: &Frame,
+        layout: &Layout,
+        traces: &Traces,
+        signals: Option<&Signals>,
+    ) -> RgbImage {
+        let mut img = base.clone();
         let k = self.wash;
         for p in img.pixels_mut() {
             for c in p.0.iter_mut() {
@@ -151,24 +219,24 @@ impl WriteOverlayConfig {
             |i: usize, p: &Panel| judged.is_some() && confidence(i, p) < self.doubt_below;
         for (i, p) in layout.panels.iter().enumerate() {
             if doubtful(i, p) {
-                rect(&mut img, &p.bbox, magenta);
+                frame.rect(&mut img, &p.bbox, magenta);
                 let inner = Rect {
                     x0: p.bbox.x0 + 1.0,
                     y0: p.bbox.y0 + 1.0,
                     x1: p.bbox.x1 - 1.0,
                     y1: p.bbox.y1 - 1.0,
                 };
-                rect(&mut img, &inner, magenta);
+                frame.rect(&mut img, &inner, magenta);
             } else {
-                rect(&mut img, &p.bbox, blue);
+                frame.rect(&mut img, &p.bbox, blue);
             }
-            hline(&mut img, p.x_start, p.x_end, p.baseline_y, green);
+            frame.hline(&mut img, p.x_start, p.x_end, p.baseline_y, green);
         }
         for t in &traces.traces {
             for pair in t.points.windows(2) {
                 let (a, b) = (pair[0], pair[1]);
                 if a[1].is_finite() && b[1].is_finite() {
-                    line(&mut img, a, b, red);
+                    line(&mut img, frame.at(a), frame.at(b), red);
                 }
             }
         }
@@ -180,15 +248,8 @@ impl WriteOverlayConfig {
                 } else {
                     (format!("{} {:.2}", p.lead.name(), conf), blue)
                 };
-                text(
-                    &mut img,
-                    &font,
-                    self.font_px,
-                    p.x_start + 4.0,
-                    p.baseline_y + 4.0,
-                    &label,
-                    colour,
-                );
+                let [x, y] = frame.at([p.x_start + 4.0, p.baseline_y + 4.0]);
+                text(&mut img, &font, self.font_px, x, y, &label, colour);
             }
             if let Some((_, a)) = judged {
                 let mut line = format!("verdict: {}", a.verdict);
@@ -204,6 +265,61 @@ impl WriteOverlayConfig {
             }
         }
         img
+    }
+}
+
+/// Where the drawing goes: the page itself, or the input image a page was
+/// made from (points mapped through its geometric history).
+enum Frame<'a> {
+    Same,
+    Through(&'a PageImage),
+}
+
+/// Longest piece of a straight page line drawn as one straight piece in
+/// the original frame, page pixels.
+const BEND_STEP_PX: f32 = 4.0;
+
+impl Frame<'_> {
+    fn at(&self, p: [f32; 2]) -> [f32; 2] {
+        match self {
+            Frame::Same => p,
+            Frame::Through(page) => {
+                let (x, y) = page.to_original(p[0] as f64, p[1] as f64);
+                [x as f32, y as f32]
+            }
+        }
+    }
+
+    /// A straight line of the page, bent as the map bends it.
+    fn segment(&self, img: &mut RgbImage, a: [f32; 2], b: [f32; 2], c: Rgb<u8>) {
+        let len = (b[0] - a[0]).abs().max((b[1] - a[1]).abs());
+        let n = ((len / BEND_STEP_PX).ceil() as usize).clamp(1, 10_000);
+        let mut prev = self.at(a);
+        for i in 1..=n {
+            let f = i as f32 / n as f32;
+            let next = self.at([a[0] + f * (b[0] - a[0]), a[1] + f * (b[1] - a[1])]);
+            line(img, prev, next, c);
+            prev = next;
+        }
+    }
+
+    fn hline(&self, img: &mut RgbImage, x0: f32, x1: f32, y: f32, c: Rgb<u8>) {
+        match self {
+            Frame::Same => hline(img, x0, x1, y, c),
+            Frame::Through(_) => self.segment(img, [x0, y], [x1, y], c),
+        }
+    }
+
+    fn rect(&self, img: &mut RgbImage, r: &Rect, c: Rgb<u8>) {
+        match self {
+            Frame::Same => rect(img, r, c),
+            Frame::Through(_) => {
+                let corners = [[r.x0, r.y0], [r.x1, r.y0], [r.x1, r.y1], [r.x0, r.y1]];
+                for k in 0..4 {
+                    self.segment(img, corners[k], corners[(k + 1) % 4], c);
+                }
+            }
+        }
     }
 }
 
@@ -263,77 +379,5 @@ fn text(img: &mut RgbImage, font: &FontRef, px: f32, x: f32, y: f32, s: &str, c:
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn draws_boxes_paths_and_labels() {
-        let page = PageImage::new(RgbImage::from_pixel(200, 100, Rgb([255, 255, 255])));
-        let layout = Layout {
-            kind: LayoutKind::Other,
-            page_seconds: 10.0,
-            row_baselines: vec![50.0],
-            template: None,
-            panels: vec![Panel {
-                lead: Lead::AVR,
-                row: 0,
-                col: 0,
-                bbox: Rect {
-                    x0: 10.0,
-                    y0: 10.0,
-                    x1: 190.0,
-                    y1: 90.0,
-                },
-                baseline_y: 50.0,
-                x_start: 10.0,
-                x_end: 190.0,
-                t_start: 0.0,
-                t_end: 2.5,
-                rhythm: false,
-                label_score: None,
-                inverted: false,
-            }],
-        };
-        let traces = Traces {
-            traces: vec![Trace {
-                panel: 0,
-                lead: Lead::AVR,
-                points: vec![[20.0, 85.0], [180.0, 85.0]],
-                confidence: 1.0,
-            }],
-        };
-        let img = WriteOverlayConfig::default().draw(&page, &layout, &traces, None);
-        assert_eq!(img.get_pixel(150, 85).0, [230, 20, 20]);
-        assert_eq!(img.get_pixel(10, 70).0, [40, 80, 230]);
-        assert_eq!(img.get_pixel(100, 50).0, [0, 170, 60]);
-        // some label pixels were drawn just under the baseline, at the left
-        let drawn = (14..60)
-            .flat_map(|x| (54..80).map(move |y| (x, y)))
-            .filter(|&(x, y)| img.get_pixel(x, y).0 == [40, 80, 230])
-            .count();
-        assert!(drawn > 20);
-        // judged as doubtful: the box turns magenta, and the verdict is written
-        let mut s = Signals::empty(100.0, 1000);
-        s.set(
-            Lead::AVR,
-            LeadSignal {
-                start: 0,
-                samples: vec![0.0; 250],
-                confidence: 0.2,
-            },
-        );
-        s.assessment = Some(PageAssessment {
-            verdict: Verdict::Check,
-            reasons: vec!["probably wrong: aVR 0.20".into()],
-            evidence: vec![None; N_LEADS],
-        });
-        let img = WriteOverlayConfig::default().draw(&page, &layout, &traces, Some(&s));
-        assert_eq!(img.get_pixel(10, 70).0, [210, 0, 170]);
-        assert_eq!(img.get_pixel(11, 70).0, [210, 0, 170]);
-        let top = (0..200)
-            .flat_map(|x| (0..10).map(move |y| (x, y)))
-            .filter(|&(x, y)| img.get_pixel(x, y).0 == [210, 0, 170])
-            .count();
-        assert!(top > 20, "verdict text drawn: {top}");
-    }
-}
+#[path = "overlay_tests.rs"]
+mod tests;

@@ -13,10 +13,11 @@
 //! page's output stem (`A0001-0` for `A0001-0.png`). It is a greyscale (or
 //! colour, read as luma) image **of the original input's size**, 0 where
 //! there is no ink. The stage carries it through the page's recorded
-//! geometry ([`PageImage::transform`], e.g. the deskew rotation) with
-//! bilinear sampling, so it lines up with the image the downstream stages
-//! see. Grey levels are ink strength; `binary = true` reads any non-zero
-//! value as full ink (label maps that store the trace as 1).
+//! geometry ([`PageImage::to_original`]: the deskew rotation, a dewarp's
+//! mesh) with bilinear sampling, so it lines up with the image the
+//! downstream stages see. Grey levels are ink strength; `binary = true`
+//! reads any non-zero value as full ink (label maps that store the trace
+//! as 1).
 //!
 //! A missing, unreadable or wrongly sized mask is that page's error; the
 //! batch goes on.
@@ -147,7 +148,10 @@ fn binarize(mut m: GrayImage) -> GrayImage {
 /// through its recorded transform, bilinearly; outside the mask is no ink.
 pub fn to_page_frame(mask: &GrayImage, page: &PageImage) -> GrayImage {
     let (w, h) = (page.width(), page.height());
-    if page.transform == PageTransform::identity() && mask.dimensions() == (w, h) {
+    if page.transform == PageTransform::identity()
+        && page.warp.is_none()
+        && mask.dimensions() == (w, h)
+    {
         return mask.clone();
     }
     let (mw, mh) = (mask.width() as i64, mask.height() as i64);
@@ -161,7 +165,7 @@ pub fn to_page_frame(mask: &GrayImage, page: &PageImage) -> GrayImage {
     let mut out = GrayImage::new(w, h);
     for y in 0..h {
         for x in 0..w {
-            let (u, v) = page.transform.apply(x as f64, y as f64);
+            let (u, v) = page.to_original(x as f64, y as f64);
             let (u0, v0) = (u.floor(), v.floor());
             let (fu, fv) = ((u - u0) as f32, (v - v0) as f32);
             let (iu, iv) = (u0 as i64, v0 as i64);
