@@ -4,7 +4,7 @@
 //! so) when the variable is unset.
 
 use ecgdig_core::prelude::*;
-use ecgdig_stages::geometry::{deskew, grid};
+use ecgdig_stages::geometry::{deskew, grid, orientation};
 use ecgdig_stages::input::load;
 use ecgdig_stages::layout::detect as layout;
 use ecgdig_stages::segment::classical as segment;
@@ -34,6 +34,14 @@ fn probe_pages() {
         } else {
             page
         };
+        let t_flip = std::time::Instant::now();
+        let flip = orientation::detect_orientation(&page.rgb);
+        let t_flip = t_flip.elapsed();
+        println!(
+            "{path}: orientation {flip:?} ({t_flip:?}), lead-name reads per orientation {:?}",
+            orientation::orientation_votes(&page.rgb)
+        );
+        let t = std::time::Instant::now() - t_angle;
         let g = grid::GridScaleConfig::default().measure(&page);
         let t_grid = t.elapsed();
         let json = std::path::Path::new(path).with_extension("json");

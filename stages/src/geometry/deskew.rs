@@ -14,6 +14,9 @@
 //!   less structured than the vertical one, the page lies on its side and is
 //!   turned by 90 degrees (the direction is chosen so that the calibration
 //!   pulses, which start each row, end up on the left).
+//! * **Flips** (`detect_flips`): a page turned by 180 degrees or mirrored
+//!   is recognised by its printed lead names, which read well only the
+//!   right way up ([`super::orientation`]), and flipped back.
 //!
 //! ```
 //! # let toml = r#"
@@ -23,11 +26,13 @@
 //! max_angle_degrees = 10.0
 //! min_angle_degrees = 0.05
 //! detect_quarter_turns = true
+//! detect_flips = true
 //! # "#;
 //! # ecgdig_stages::link();
 //! # ecgdig_core::config::check_stage_example(toml).unwrap();
 //! ```
 
+use super::orientation::{self, Orientation};
 use crate::imaging;
 use ecgdig_core::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -41,6 +46,8 @@ pub struct DeskewConfig {
     pub min_angle_degrees: f32,
     /// Detect and undo pages turned by 90 degrees.
     pub detect_quarter_turns: bool,
+    /// Detect and undo pages turned by 180 degrees or mirrored.
+    pub detect_flips: bool,
     /// Longest side of the image the angle is measured on, pixels.
     pub analysis_size_px: u32,
 }
@@ -51,6 +58,7 @@ impl Default for DeskewConfig {
             max_angle_degrees: 10.0,
             min_angle_degrees: 0.05,
             detect_quarter_turns: true,
+            detect_flips: true,
             analysis_size_px: 1400,
         }
     }
@@ -76,7 +84,7 @@ register_stage!(
     DeskewConfig,
     "deskew",
     summary =
-        "Straightens a rotated page (gradient-orientation histogram) and undoes quarter turns.",
+        "Straightens a rotated page (gradient-orientation histogram) and undoes quarter turns, 180-degree turns and mirroring.",
     params = [
         (
             "max_angle_degrees",
@@ -91,6 +99,10 @@ register_stage!(
             "detect pages lying on their side and turn them upright"
         ),
         (
+            "detect_flips",
+            "detect pages turned upside down or mirrored (from their printed lead names) and flip them back"
+        ),
+        (
             "analysis_size_px",
             "longest side of the downscaled image the angle is measured on"
         ),
@@ -101,33 +113,47 @@ register_stage!(
 impl Stage for DeskewConfig {
     fn run(&self, inputs: &StageInputs, _ctx: &RunContext) -> Result<StageOutputs> {
         let page = inputs.image("image")?;
+        // each step that moves pixels replaces the page, its map composed
+        let mut moved: Option<PageImage> = None;
         // a page on its side is taller than wide; landscape pages are upright
         let turns = if self.detect_quarter_turns && page.height() > page.width() {
             quarter_turns(&page.rgb)
         } else {
             0
         };
-        let turned;
-        let current: &PageImage = if turns != 0 {
+        if turns != 0 {
             let (rgb, m) = imaging::rotate_quarter(&page.rgb, turns);
-            let t = PageTransform { to_original: m };
-            turned = page.derive(rgb, t);
-            &turned
-        } else {
-            &page
-        };
-        let angle = estimate_angle(&current.rgb, self.max_angle_degrees, self.analysis_size_px);
-        if angle.abs() < self.min_angle_degrees {
-            if turns == 0 {
-                return Ok(StageOutputs::one(page));
-            }
-            return Ok(StageOutputs::one(current.clone()));
+            moved = Some(moved_page(&page, rgb, m));
         }
-        let fill = paper_colour(&current.rgb);
-        let (rgb, m) = imaging::rotate_rgb(&current.rgb, angle as f64, fill);
-        let t = PageTransform { to_original: m };
-        Ok(StageOutputs::one(current.derive(rgb, t)))
+        let current = moved.as_ref().unwrap_or(&page);
+        let angle = estimate_angle(&current.rgb, self.max_angle_degrees, self.analysis_size_px);
+        if angle.abs() >= self.min_angle_degrees {
+            let fill = paper_colour(&current.rgb);
+            let (rgb, m) = imaging::rotate_rgb(&current.rgb, angle as f64, fill);
+            moved = Some(moved_page(current, rgb, m));
+        }
+        if self.detect_flips {
+            let current = moved.as_ref().unwrap_or(&page);
+            let flip = orientation::detect_orientation(&current.rgb);
+            if flip != Orientation::Upright {
+                let (rgb, m) = flip.undo(&current.rgb);
+                moved = Some(moved_page(current, rgb, m));
+            }
+        }
+        Ok(match moved {
+            Some(p) => StageOutputs::one(p),
+            None => StageOutputs::one(page),
+        })
     }
+}
+
+/// `from`'s pixels moved into `rgb`, where `to_from` maps `rgb`'s pixels
+/// to `from`'s.
+fn moved_page(from: &PageImage, rgb: image::RgbImage, to_from: [[f64; 3]; 3]) -> PageImage {
+    let t = PageTransform {
+        to_original: to_from,
+    };
+    from.derive(rgb, t)
 }
 
 /// Bright colour of the page (per-channel 90th percentile of a sparse sample),

@@ -3,6 +3,8 @@
 //!
 //! * [`deskew`] (`deskew`): undoes a small rotation and turns pages lying on
 //!   their side;
+//!   * [`orientation`]: its detection of pages turned by 180 degrees or
+//!     mirrored, from the printed lead names;
 //! * [`dewarp`] (`dewarp`): rectifies a photographed sheet (perspective,
 //!   curl, uneven light); flat pages pass through;
 //!   * [`lattice_warp`]: its residual warp inside the sheet, measured on the
@@ -17,3 +19,4 @@ pub mod grid;
 pub mod grid_channels;
 pub mod lattice_warp;
 pub mod light;
+pub mod orientation;
