@@ -20,3 +20,4 @@ pub mod grid_channels;
 pub mod lattice_warp;
 pub mod light;
 pub mod orientation;
+pub mod sheet;
