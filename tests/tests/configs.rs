@@ -263,13 +263,13 @@ fn relative_paths_resolve_against_the_config_folder() {
 #[test]
 fn a_disabled_stage_with_two_outputs_is_bypassed_port_by_port() {
     // `rhythm` passes on a layout and traces; disabled, each consumer reads
-    // the input of the same name instead
+    // the input of the same name instead (`limbs`' outputs)
     let cfg = load("../configs/ablations/no-rhythm-match.toml", &[]).expect("valid");
     assert_eq!(cfg.compiled.disabled, vec!["rhythm".to_string()]);
     let nodes = &cfg.compiled.nodes;
     for consumer in ["signals", "confidence", "overlay"] {
         let node = nodes.iter().find(|n| n.id == consumer).expect("consumer");
-        for (port, producer) in [("layout", "layout"), ("traces", "trace")] {
+        for (port, producer) in [("layout", "limbs"), ("traces", "limbs")] {
             let edge = node
                 .inputs
                 .iter()

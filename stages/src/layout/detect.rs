@@ -31,9 +31,11 @@
 //!    layout template ([`crate::layout::templates`]: 3x4 with 0-3 rhythm
 //!    strips, 6x2, 12x1, Cabrera orders, 6x1, 3x2, and the user's own in
 //!    `templates`); a page none fits is named by its row count.
-//!    A row of `C` columns shows seconds `[10c/C, 10(c+1)/C)` in column
-//!    `c`; panel x positions follow from
-//!    `x(t) = x_start + t * 25 mm/s * px_per_mm_x`.
+//!    A row of `C` columns shows seconds `[Sc/C, S(c+1)/C)` in column
+//!    `c`, where `S` is the page's 10 s at 25 mm/s (5 s at 50 mm/s: the
+//!    grid's `mm_per_second`, read from the printed text by `scale_text`);
+//!    panel x positions follow from
+//!    `x(t) = x_start + t * mm_per_second * px_per_mm_x`.
 //! 4. **Labels** (`read_labels`): the lead names printed at the panels'
 //!    starts are read ([`crate::layout::labels`]) for every template that
 //!    fits the rows; one whose panels the reads clearly support better
@@ -56,7 +58,8 @@
 
 use super::labels;
 use super::panels::{
-    apply_reads, label_agreement, labels_support, layout_for, page_shapes, LABEL_MARGIN,
+    apply_reads, label_agreement, labels_support, layout_for, page_shapes, shown_seconds,
+    LABEL_MARGIN,
 };
 use super::templates::{self, LayoutTemplate};
 use ecgdig_core::prelude::*;
@@ -335,6 +338,8 @@ impl LayoutDetectConfig {
         if rows.is_empty() {
             return Err(Error::not_ecg("no ECG grid or traces found"));
         }
+        // at 50 mm/s a full-width row shows half the page's seconds
+        let page_seconds = shown_seconds(page_seconds, grid);
         let library: Vec<LayoutTemplate> = self
             .user_templates
             .iter()

@@ -6,6 +6,9 @@
 //!   [`pulse_edge`]) and maps rows to panels and lead names ([`panels`]),
 //!   matching the rows to a layout template ([`templates`]) and reading
 //!   the printed lead labels ([`labels`]);
+//! * [`scale_text`] (`scale_text`): the printed paper speed and gain
+//!   (`25mm/s`, `10mm/mV`), read before the layout, which takes its time
+//!   windows from the speed;
 //! * [`calibration`] (`calibration_pulse`): the pulse's height, reconciled
 //!   with the grid, gives the gain.
 
@@ -16,6 +19,7 @@ pub mod panels;
 pub mod pulse;
 pub mod pulse_edge;
 pub mod rows;
+pub mod scale_text;
 pub mod templates;
 
 #[cfg(test)]

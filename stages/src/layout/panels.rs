@@ -19,6 +19,20 @@ use super::templates::{self, LayoutTemplate, Shape};
 use crate::imaging;
 use ecgdig_core::prelude::*;
 
+/// The paper speed at which a full-width row shows the whole page, mm/s.
+pub const STANDARD_SPEED: f32 = 25.0;
+
+/// Seconds a full-width row shows: the output page's at 25 mm/s, half of
+/// them at 50 mm/s (never more than the page holds).
+pub fn shown_seconds(page_seconds: f32, grid: &GridInfo) -> f32 {
+    let v = grid.mm_per_second;
+    if v.is_finite() && v > 0.0 {
+        (page_seconds * STANDARD_SPEED / v).min(page_seconds)
+    } else {
+        page_seconds
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn panel(
     lead: Lead,

@@ -1,5 +1,7 @@
 //! Signals: traced paths become calibrated samples in mV.
 //!
+//! * [`limb_order`] (`limb_order`): tells a page in Cabrera order from one
+//!   in the standard order by Einthoven's law, where no label said;
 //! * [`rhythm_leads`] (`rhythm_leads`): names each rhythm strip by the short
 //!   panel whose samples it repeats;
 //! * [`convert`] (`to_signals`): pixel paths to samples at the run's rate;
@@ -8,4 +10,5 @@
 
 pub mod convert;
 pub mod einthoven;
+pub mod limb_order;
 pub mod rhythm_leads;

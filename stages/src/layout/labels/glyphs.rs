@@ -153,23 +153,27 @@ pub fn render_char(font: &FontRef<'_>, ch: char, px: f32) -> Option<(Vec<f32>, u
 /// The templates of every character of [`ALPHABET`], rendered once.
 pub fn templates() -> &'static [CharTemplates] {
     static T: OnceLock<Vec<CharTemplates>> = OnceLock::new();
-    T.get_or_init(|| {
-        let fonts: Vec<FontRef<'static>> = font_bytes()
-            .iter()
-            .filter_map(|b| FontRef::try_from_slice(b).ok())
-            .collect();
-        ALPHABET
-            .iter()
-            .map(|&ch| CharTemplates {
-                ch,
-                glyphs: fonts
-                    .iter()
-                    .filter_map(|f| render_char(f, ch, 64.0))
-                    .filter_map(|(ink, w, h)| Glyph::from_ink(&ink, w, h))
-                    .collect(),
-            })
-            .collect()
-    })
+    T.get_or_init(|| render_templates(&ALPHABET))
+}
+
+/// Renders the templates of `chars` from every bundled font that has them
+/// (other readers, such as the printed scale's, keep their own alphabet).
+pub fn render_templates(chars: &[char]) -> Vec<CharTemplates> {
+    let fonts: Vec<FontRef<'static>> = font_bytes()
+        .iter()
+        .filter_map(|b| FontRef::try_from_slice(b).ok())
+        .collect();
+    chars
+        .iter()
+        .map(|&ch| CharTemplates {
+            ch,
+            glyphs: fonts
+                .iter()
+                .filter_map(|f| render_char(f, ch, 64.0))
+                .filter_map(|(ink, w, h)| Glyph::from_ink(&ink, w, h))
+                .collect(),
+        })
+        .collect()
 }
 
 /// The glyph's best score for each character of [`ALPHABET`], in order.

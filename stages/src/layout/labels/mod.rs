@@ -153,6 +153,6 @@ fn offset(r: &WordRead, p: &Panel) -> f32 {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 #[cfg(test)]
 mod tests_unseen;
