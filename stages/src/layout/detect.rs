@@ -17,7 +17,9 @@
 //!    `rise_delay_steps` sample steps before its rise (ecg-image-kit plots it
 //!    from samples `0, 0, 1, ..., 1, 0, 0`). A pulse of another width ends
 //!    where its falling edge stands. Rows without a pulse start at their
-//!    first ink (or, when most rows have a pulse, at the rows' median start;
+//!    first solid ink (runs of 1.5 mm or more with gaps under 1 mm: the
+//!    sparse fragments a dark grid line leaves along a baseline are
+//!    skipped) (or, when most rows have a pulse, at the rows' median start;
 //!    always so between pulsed rows), and with two or more pulsed rows an
 //!    unpulsed row needs `min_relative_waviness` of their median waviness.
 //!    The same detector looks for a pulse at the row's end (some printers

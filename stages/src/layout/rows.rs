@@ -58,10 +58,9 @@ impl LayoutDetectConfig {
                 .collect();
             // stretches of ink with gaps up to 4 mm bridged; the row spans
             // from the first to the last stretch of at least 3 mm
-            let stretches = stretches(&occ, (4.0 * ppx) as usize);
+            let runs = stretches(&occ, (4.0 * ppx) as usize);
             let min_len = (3.0 * ppx) as usize;
-            let long: Vec<&(usize, usize)> =
-                stretches.iter().filter(|s| s.1 - s.0 >= min_len).collect();
+            let long: Vec<&(usize, usize)> = runs.iter().filter(|s| s.1 - s.0 >= min_len).collect();
             let (Some(first), Some(last)) = (long.first(), long.last()) else {
                 continue;
             };
@@ -70,6 +69,25 @@ impl LayoutDetectConfig {
                 continue;
             }
             let (x0, x1) = (first.0, last.1);
+            // the row starts at solid ink: a grid line's fragments left in
+            // the mask along the baseline are sparse, a trace is not
+            let solid_occ = solid(
+                &occ,
+                (SOLID_GAP_MM * ppx) as usize,
+                (SOLID_MIN_MM * ppx) as usize,
+            );
+            let start = stretches(&solid_occ, (4.0 * ppx) as usize)
+                .into_iter()
+                .find(|s| s.1 - s.0 >= min_len)
+                .map_or(x0, |s| s.0.max(x0));
+            // (only when what it skips is sparse: a faint trace broken by
+            // the segmenter is denser than a grid line's fragments)
+            let skipped = occ[x0..start].iter().filter(|&&o| o).count();
+            let start = if (skipped as f32) < MAX_SKIPPED_DENSITY * (start - x0) as f32 {
+                start
+            } else {
+                x0
+            };
             // a trace waves: ink away from the baseline (not a ruled line)
             let core = (0.6 * ppy).max(1.0) as usize;
             let reach = (8.0 * ppy) as usize;
@@ -97,7 +115,7 @@ impl LayoutDetectConfig {
                     let (pulse, start) = self.place_pulse(edges, image, mask, yb, fs, grid);
                     (Some(pulse), start)
                 }
-                None => (None, x0 as f32),
+                None => (None, start as f32),
             };
             let end_pulse = found_end.map(|e| (e.rise, e.fall));
             cands.push((
@@ -106,7 +124,7 @@ impl LayoutDetectConfig {
                 [found, found_end].map(|p| p.map(|p| p.height_mm)),
                 Row {
                     baseline_y: yb,
-                    ink_x0: x0 as f32,
+                    ink_x0: if found.is_some() { x0 } else { start } as f32,
                     ink_x1: x1 as f32,
                     x_start,
                     pulse,
@@ -352,6 +370,25 @@ impl LayoutDetectConfig {
         }
         rows
     }
+}
+
+/// Ink runs with gaps up to this (mm) bridged count as solid...
+const SOLID_GAP_MM: f32 = 1.0;
+/// ... when at least this long (mm).
+const SOLID_MIN_MM: f32 = 1.5;
+/// A row's start moves past ink only this sparse (share of columns).
+const MAX_SKIPPED_DENSITY: f32 = 0.25;
+
+/// `occ` keeping only the runs (gaps up to `max_gap` bridged) at least
+/// `min_len` long.
+fn solid(occ: &[bool], max_gap: usize, min_len: usize) -> Vec<bool> {
+    let mut out = vec![false; occ.len()];
+    for (a, b) in stretches(occ, max_gap) {
+        if b - a + 1 >= min_len.max(1) {
+            out[a..=b].copy_from_slice(&occ[a..=b]);
+        }
+    }
+    out
 }
 
 /// Runs of `true` with gaps up to `max_gap` bridged, as (first, last).

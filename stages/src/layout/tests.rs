@@ -555,3 +555,31 @@ fn without_pulses_a_row_that_took_the_page_edge_for_its_start_keeps_the_margin()
     };
     assert!(own.find_rows(&mask, &grid)[1].x_start < 1.0);
 }
+
+#[test]
+fn without_pulses_rows_start_at_their_trace_not_at_grid_fragments_before_it() {
+    // every row's baseline carries what a dark grid line left in the mask
+    // left of its trace (a pixel every 1.5 mm, bridged by the 4 mm gap
+    // rule); no row has a pulse, so no other row can lend its start
+    let ppmm = 6.0;
+    let (mut mask, baselines, x_start) = synthetic_mask(4, ppmm);
+    for &b in &baselines {
+        rub_out_pulse(&mut mask, b, x_start, ppmm);
+        for x in (0..(x_start as u32).saturating_sub(2)).step_by(9) {
+            mask.put_pixel(x, b as u32, Luma([255]));
+        }
+    }
+    let grid = GridInfo::from_dpi(ppmm * 25.4, ScaleSource::Grid);
+    let rows = lenient().find_rows(&mask, &grid);
+    assert_eq!(rows.len(), 4);
+    for r in &rows {
+        assert!(r.pulse.is_none());
+        assert!(
+            // (the rubbing-out took the trace's first pixels)
+            (r.x_start - x_start).abs() <= 0.5 * ppmm,
+            "row at {} starts at {} (trace at {x_start})",
+            r.baseline_y,
+            r.x_start
+        );
+    }
+}
