@@ -15,21 +15,28 @@
 //! How:
 //! 1. **Glyphs**: the mask's connected components of glyph size
 //!    ([`crate::layout::labels::words::components`], 0.9 to 7.5 mm) over
-//!    the whole page, grouped into words and the words into phrases (the
-//!    next word on the same line within [`PHRASE_GAP`] of its height: `25
-//!    mm/s` is one phrase).
+//!    the whole page, grouped left to right into phrases: the next glyph
+//!    on the same line within [`PHRASE_GAP`] of the height (`25 mm/s` is
+//!    one phrase). Only phrases of 5 to [`MAX_PHRASE`] glyphs with an
+//!    `m`-like one (as wide as tall, lower than the tallest) are decoded.
 //! 2. **Decoding**: each glyph is scored against templates of the digits,
 //!    `m`, `s`, `V`, `M` and `/` rendered from eight bundled fonts
-//!    ([`crate::layout::labels::glyphs`]); a phrase of `n` glyphs is scored
-//!    against each known text of `n` glyphs ([`SPEEDS`], [`GAINS`]; a
-//!    decimal point is too small to be a glyph and is not counted) as the
-//!    mean of its glyphs' scores, less a penalty where a glyph's height does
-//!    not suit its character (`m` and `s` are lower case). Every glyph must
-//!    be read as its character or nearly ([`MAX_GLYPH_DEFICIT`]), so `75
-//!    ms` or `HR 94 bpm` never pass for a scale.
+//!    ([`crate::layout::labels::glyphs`]). A phrase is matched against
+//!    each known text ([`SPEEDS`], [`GAINS`]; a decimal point is too small
+//!    to be a glyph and is not counted) anywhere along it, each character
+//!    read from one to [`MAX_PIECES`] consecutive components (a glyph that
+//!    the segmenter cut where grid lines crossed it comes in pieces): the
+//!    best split by dynamic programming, scored as the mean of its
+//!    characters' template scores less a penalty where a glyph's height
+//!    does not suit its character (`m` and `s` are lower case). Every
+//!    character must be read as itself or nearly ([`MAX_GLYPH_DEFICIT`]),
+//!    so `75 ms` or `HR 94 bpm` never pass for a scale.
 //! 3. **Decision**: the best read of each kind at or above `min_score`
 //!    sets the speed or the gain; two different values read about as well
 //!    ([`CONFLICT_MARGIN`]) leave the default.
+//!
+//! Cost: about 10 ms on a clean page, 25 ms on one with a header and
+//! handwriting (`ecgdig digitize --profile`).
 //!
 //! Speeds of 25 and 50 mm/s and gains of 5, 10 and 20 mm/mV are known; a
 //! page at another speed keeps 25 mm/s.
@@ -163,10 +170,8 @@ impl ScaleTextConfig {
         let comps = words::components(mask, bounds, self.ink_level, ppm);
         let mut speeds = Vec::new();
         let mut gains = Vec::new();
-        for phrase in phrases(words::words(comps)) {
-            // the shortest text has 5 glyphs; a glyph cut in three by
-            // removed grid lines is the most a phrase is read through
-            if phrase.len() < 5 || phrase.len() > 3 * 8 + 8 {
+        for phrase in phrases(comps) {
+            if !could_be_scale(&phrase) {
                 continue;
             }
             let spans = Spans::score(&phrase);
@@ -186,30 +191,48 @@ fn templates() -> &'static [CharTemplates] {
     T.get_or_init(|| render_templates(&CHARS))
 }
 
-/// Words joined into phrases: the next word on the same line, starting
-/// within [`PHRASE_GAP`] of the height after the phrase's end.
-fn phrases(words: Vec<Vec<Component>>) -> Vec<Vec<Component>> {
-    let mut out: Vec<Vec<Component>> = Vec::new();
-    // words arrive ordered by their first glyph's x
-    for wd in words {
-        let Some(first) = wd.first() else {
-            continue;
-        };
-        let (wy0, wy1) = span_y(&wd);
-        let joined = out.iter_mut().rev().take(64).find(|ph| {
+/// Components grouped into phrases, left to right: a component joins the
+/// phrase on its line (overlapping it by half the height, of a compatible
+/// height) whose end is within [`PHRASE_GAP`] of the height (`25 mm/s` is
+/// one phrase). Phrases that ended well left of the next component are
+/// closed, so a page of many glyphs costs little.
+fn phrases(mut comps: Vec<Component>) -> Vec<Vec<Component>> {
+    comps.sort_by_key(|c| (c.x0, c.y0));
+    let mut done: Vec<Vec<Component>> = Vec::new();
+    let mut open: Vec<Vec<Component>> = Vec::new();
+    for c in comps {
+        let (cy0, cy1) = (c.y0, c.y1);
+        let ch = c.h() as f32;
+        // close the phrases that can no longer grow
+        let mut k = 0;
+        while k < open.len() {
+            let (py0, py1) = span_y(&open[k]);
+            let h = (py1 - py0 + 1) as f32;
+            let end = open[k].iter().map(|g| g.x1).max().unwrap_or(0) as f32;
+            if (c.x0 as f32) - end > PHRASE_GAP * h.max(ch) + 1.0 {
+                done.push(open.swap_remove(k));
+            } else {
+                k += 1;
+            }
+        }
+        let joined = open.iter_mut().find(|ph| {
             let (py0, py1) = span_y(ph);
-            let h = (py1 - py0).max(wy1 - wy0).max(1) as f32;
-            let overlap = (py1.min(wy1) as f32 - py0.max(wy0) as f32 + 1.0) / h;
-            let end = ph.iter().map(|c| c.x1).max().unwrap_or(0) as f32;
-            let gap = first.x0 as f32 - end - 1.0;
-            overlap > 0.5 && gap >= -0.2 * h && gap <= PHRASE_GAP * h
+            let h = (py1 - py0 + 1) as f32;
+            let overlap = (py1.min(cy1) as f32 - py0.max(cy0) as f32 + 1.0) / h.min(ch);
+            let end = ph.iter().map(|g| g.x1).max().unwrap_or(0) as f32;
+            let gap = c.x0 as f32 - end - 1.0;
+            overlap > 0.5
+                && (0.4..=2.5).contains(&(ch / h))
+                && gap >= -0.3 * h
+                && gap <= PHRASE_GAP * h.max(ch)
         });
         match joined {
-            Some(ph) => ph.extend(wd),
-            None => out.push(wd),
+            Some(ph) => ph.push(c),
+            None => open.push(vec![c]),
         }
     }
-    out
+    done.extend(open);
+    done
 }
 
 fn span_y(cs: &[Component]) -> (usize, usize) {
@@ -217,6 +240,22 @@ fn span_y(cs: &[Component]) -> (usize, usize) {
     let y1 = cs.iter().map(|c| c.y1).max().unwrap_or(0);
     (y0, y1)
 }
+
+/// Whether a phrase is worth decoding: 5 to [`MAX_PHRASE`] components
+/// (the shortest text has 5 glyphs, some may be cut in pieces), one of
+/// them as wide as tall and lower than the tallest (an `m`).
+fn could_be_scale(phrase: &[Component]) -> bool {
+    if phrase.len() < 5 || phrase.len() > MAX_PHRASE {
+        return false;
+    }
+    let tall = phrase.iter().map(|c| c.h()).max().unwrap_or(1) as f32;
+    phrase
+        .iter()
+        .any(|c| 10 * c.w() >= 9 * c.h() && (c.h() as f32) <= 0.9 * tall)
+}
+
+/// Most components a phrase may have to be read.
+const MAX_PHRASE: usize = 16;
 
 /// Most components one glyph is read from (a glyph that removed grid
 /// lines cut apart).

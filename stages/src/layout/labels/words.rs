@@ -102,7 +102,7 @@ pub fn components(
     let (w, h) = (x1 - x0, y1 - y0);
     let m = mask.as_raw();
     let at = |x: usize, y: usize| m[(y0 + y) * mw + x0 + x];
-    let mut label = vec![u32::MAX; w * h];
+    let mut seen = vec![false; w * h];
     let max_px = MAX_GLYPH_MM * px_per_mm;
     let min_px = (MIN_GLYPH_MM * px_per_mm).max(2.0);
     let mut out = Vec::new();
@@ -110,11 +110,10 @@ pub fn components(
     let mut pixels = Vec::new();
     for sy in 0..h {
         for sx in 0..w {
-            if label[sy * w + sx] != u32::MAX || at(sx, sy) < ink_level {
+            if seen[sy * w + sx] || at(sx, sy) < ink_level {
                 continue;
             }
-            let id = out.len() as u32 + 1;
-            label[sy * w + sx] = id;
+            seen[sy * w + sx] = true;
             stack.push((sx, sy));
             pixels.clear();
             let (mut bx0, mut by0, mut bx1, mut by1) = (sx, sy, sx, sy);
@@ -133,14 +132,13 @@ pub fn components(
                             continue;
                         }
                         let (nx, ny) = (nx as usize, ny as usize);
-                        if label[ny * w + nx] == u32::MAX && at(nx, ny) >= ink_level {
-                            label[ny * w + nx] = id;
+                        if !seen[ny * w + nx] && at(nx, ny) >= ink_level {
+                            seen[ny * w + nx] = true;
                             stack.push((nx, ny));
                         }
                     }
                 }
             }
-            // ids count every component, kept or not, so labels stay unique
             out.push(None);
             let (cw, ch) = ((bx1 - bx0 + 1) as f32, (by1 - by0 + 1) as f32);
             let dash = cw >= 1.6 * ch && cw >= min_px * 0.6;
