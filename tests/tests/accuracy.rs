@@ -166,6 +166,21 @@ fn dev_photo_accuracy_floor() {
     );
 }
 
+// Measured 2026-12-03 on two dev/variety pages without calibration pulses
+// whose dark grids leave line fragments along the baselines: 8.92 dB (3.6
+// before rows started at solid ink).
+const VARIETY_FLOOR_DB: f64 = 8.5;
+
+#[test]
+fn dev_variety_accuracy_floor() {
+    dev_guard(
+        "variety",
+        "jpg",
+        &["HR06001-0", "JS20007-0"],
+        VARIETY_FLOOR_DB,
+    );
+}
+
 #[test]
 fn dev_bw_accuracy_floor() {
     dev_guard(
