@@ -19,7 +19,9 @@
 //!    where its falling edge stands. Rows without a pulse start at their
 //!    first solid ink (runs of 1.5 mm or more with gaps under 1 mm: the
 //!    sparse fragments a dark grid line leaves along a baseline are
-//!    skipped) (or, when most rows have a pulse, at the rows' median start;
+//!    skipped; ink from the page's very edge is a kept grid line, and the
+//!    row starts at the first solid ink off the straight lines there: a
+//!    trace that begins flat on such a line starts at its first wave) (or, when most rows have a pulse, at the rows' median start;
 //!    always so between pulsed rows), and with two or more pulsed rows an
 //!    unpulsed row needs `min_relative_waviness` of their median waviness.
 //!    The same detector looks for a pulse at the row's end (some printers

@@ -88,6 +88,13 @@ impl LayoutDetectConfig {
             } else {
                 x0
             };
+            // ink from the page's very edge is a grid line the segmenter
+            // kept (a trace has a margin): the row starts past such lines
+            let start = if (x0 as f32) < EDGE_MM * ppx {
+                start_past_lines(m, w, lvl, (y0, y1), yb, x0, ppx).map_or(start, |s| s.max(start))
+            } else {
+                start
+            };
             // a trace waves: ink away from the baseline (not a ruled line)
             let core = (0.6 * ppy).max(1.0) as usize;
             let reach = (8.0 * ppy) as usize;
@@ -389,6 +396,60 @@ fn solid(occ: &[bool], max_gap: usize, min_len: usize) -> Vec<bool> {
         }
     }
     out
+}
+
+/// Ink this close to the page's left edge (mm) is not a trace's start.
+const EDGE_MM: f32 = 2.0;
+/// A mask row inked over this share of the first 20 mm is a line (a
+/// dashed one too).
+const LINE_DENSITY: f32 = 0.25;
+
+/// Where a row's trace starts when the mask holds straight lines from
+/// `start` on: rows `y0..=y1` inked over [`LINE_DENSITY`] of the 20 mm
+/// from `start` are lines, except near the `baseline` (where a flat trace
+/// lies); the first solid stretch (3 mm, 1 mm gaps) of the ink off them
+/// (a pixel's margin) is the trace. `None` without lines or without such
+/// ink.
+fn start_past_lines(
+    m: &[u8],
+    w: usize,
+    lvl: u8,
+    (y0, y1): (usize, usize),
+    baseline: f32,
+    start: usize,
+    ppx: f32,
+) -> Option<usize> {
+    let near_base = (0.3 * ppx).max(2.0);
+    let end = (start + (20.0 * ppx) as usize).min(w);
+    if end <= start {
+        return None;
+    }
+    let lines: Vec<usize> = (y0..=y1)
+        .filter(|&yy| (yy as f32 - baseline).abs() > near_base)
+        .filter(|&yy| {
+            let inked = m[yy * w + start..yy * w + end]
+                .iter()
+                .filter(|&&v| v >= lvl)
+                .count();
+            inked as f32 >= LINE_DENSITY * (end - start) as f32
+        })
+        .collect();
+    if lines.is_empty() {
+        return None;
+    }
+    let off_line = |yy: usize| lines.iter().all(|&l| l.abs_diff(yy) > 1);
+    let occ: Vec<bool> = (0..w)
+        .map(|x| x >= start && (y0..=y1).any(|yy| off_line(yy) && m[yy * w + x] >= lvl))
+        .collect();
+    let occ = solid(
+        &occ,
+        (SOLID_GAP_MM * ppx) as usize,
+        (SOLID_MIN_MM * ppx) as usize,
+    );
+    stretches(&occ, (4.0 * ppx) as usize)
+        .into_iter()
+        .find(|s| (s.1 - s.0) as f32 >= 3.0 * ppx)
+        .map(|s| s.0)
 }
 
 /// Runs of `true` with gaps up to `max_gap` bridged, as (first, last).

@@ -583,3 +583,35 @@ fn without_pulses_rows_start_at_their_trace_not_at_grid_fragments_before_it() {
         );
     }
 }
+
+#[test]
+fn rows_whose_ink_reaches_the_page_edge_start_past_the_grid_lines_there() {
+    // a dark grid's horizontal lines survive in the mask from the page's
+    // edge to past the trace's start, dashed, one of them 1 mm above the
+    // baseline and one 1 mm below: solid enough to pass for ink, but
+    // straight; no pulses
+    let ppmm = 6.0;
+    let (mut mask, baselines, x_start) = synthetic_mask(4, ppmm);
+    for &b in &baselines {
+        rub_out_pulse(&mut mask, b, x_start, ppmm);
+        for dy in [-ppmm, ppmm] {
+            let y = (b + dy) as u32;
+            for x in 0..(x_start + 30.0 * ppmm) as u32 {
+                if x % 10 < 7 {
+                    mask.put_pixel(x, y, Luma([255]));
+                }
+            }
+        }
+    }
+    let grid = GridInfo::from_dpi(ppmm * 25.4, ScaleSource::Grid);
+    let rows = lenient().find_rows(&mask, &grid);
+    assert_eq!(rows.len(), 4);
+    for r in &rows {
+        assert!(
+            (r.x_start - x_start).abs() <= 0.5 * ppmm,
+            "row at {} starts at {} (trace at {x_start})",
+            r.baseline_y,
+            r.x_start
+        );
+    }
+}
