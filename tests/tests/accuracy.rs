@@ -166,17 +166,18 @@ fn dev_photo_accuracy_floor() {
     );
 }
 
-// Measured 2026-12-03 on two dev/variety pages without calibration pulses
-// whose dark grids leave line fragments along the baselines: 8.92 dB (3.6
-// before rows started at solid ink).
-const VARIETY_FLOOR_DB: f64 = 8.5;
+// Measured 2026-12-03 on three dev/variety pages without calibration
+// pulses whose dark grids leave line fragments along the baselines (one of
+// them from the page's edge): 9.23 dB (2.3 before rows started at solid
+// ink past the lines).
+const VARIETY_FLOOR_DB: f64 = 9.0;
 
 #[test]
 fn dev_variety_accuracy_floor() {
     dev_guard(
         "variety",
         "jpg",
-        &["HR06001-0", "JS20007-0"],
+        &["E07504-0", "HR06001-0", "JS20007-0"],
         VARIETY_FLOOR_DB,
     );
 }
