@@ -27,6 +27,11 @@
 //! its names: the printed names are the truth. A -aVR panel is marked
 //! `inverted`, so its samples are written as aVR.
 //!
+//! The same law tells six rows of limb leads over the whole page (6x1) from
+//! a 6x2 page read without separators or second-column labels
+//! ([`super::limb_rows`]): when the rows' second half obeys it too, as the
+//! first half's leads carried on, each row becomes one panel.
+//!
 //! ```
 //! # let toml = r#"
 //! [stages.limbs]
@@ -44,7 +49,7 @@ use ecgdig_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// Rate the tracings are compared at, Hz.
-const FIT_FS: f32 = 250.0;
+pub(crate) const FIT_FS: f32 = 250.0;
 /// Smallest signal power (mV² per sample and lead) for a column to count:
 /// flat tracings fit any law.
 const MIN_POWER_MV2: f64 = 0.002;
@@ -121,6 +126,9 @@ impl Stage for LimbOrderConfig {
         if self.is_cabrera(&layout, &traces, &grid) {
             to_cabrera(&mut layout, &mut traces);
         }
+        if super::limb_rows::is_six_by_one(&layout, &traces, &grid, self.max_residual) {
+            super::limb_rows::to_six_by_one(&mut layout, &mut traces);
+        }
         Ok(StageOutputs::default()
             .with("layout", layout)
             .with("traces", traces))
@@ -176,7 +184,7 @@ pub fn to_cabrera(layout: &mut Layout, traces: &mut Traces) {
 }
 
 /// Per-panel samples (median removed), grouped by the time window they show.
-type Columns = Vec<Vec<(Lead, bool, Vec<f32>)>>;
+pub(crate) type Columns = Vec<Vec<(Lead, bool, Vec<f32>)>>;
 
 impl LimbOrderConfig {
     /// Whether the page's limb panels, named in the standard order, are in
@@ -202,6 +210,30 @@ impl LimbOrderConfig {
     }
 }
 
+/// A panel's samples as the standard order reads them (no sign flip),
+/// its median removed (each row has its own baseline); `None` when under
+/// half of it was traced.
+pub(crate) fn centred_samples(
+    p: &Panel,
+    trace: Option<&Trace>,
+    grid: &GridInfo,
+    n: usize,
+) -> Option<Vec<f32>> {
+    let plain = Panel {
+        inverted: false,
+        ..p.clone()
+    };
+    let (_, mut s, _) = sample_panel(&plain, trace, grid, FIT_FS, n)?;
+    let mut finite: Vec<f32> = s.iter().copied().filter(|v| v.is_finite()).collect();
+    if finite.len() < s.len() / 2 {
+        return None;
+    }
+    finite.sort_by(f32::total_cmp);
+    let med = finite[finite.len() / 2];
+    s.iter_mut().for_each(|v| *v -= med);
+    Some(s)
+}
+
 /// The limb panels' samples, grouped by their time window.
 fn columns(layout: &Layout, traces: &Traces, grid: &GridInfo) -> Columns {
     let n_samples = (layout.page_seconds * FIT_FS).round() as usize;
@@ -212,21 +244,9 @@ fn columns(layout: &Layout, traces: &Traces, grid: &GridInfo) -> Columns {
             continue;
         }
         let trace = traces.traces.iter().find(|t| t.panel == pi);
-        // the samples as the standard order reads them (no sign flip)
-        let plain = Panel {
-            inverted: false,
-            ..p.clone()
-        };
-        let Some((_, mut s, _)) = sample_panel(&plain, trace, grid, FIT_FS, n_samples) else {
+        let Some(s) = centred_samples(p, trace, grid, n_samples) else {
             continue;
         };
-        let mut finite: Vec<f32> = s.iter().copied().filter(|v| v.is_finite()).collect();
-        if finite.len() < s.len() / 2 {
-            continue;
-        }
-        finite.sort_by(f32::total_cmp);
-        let med = finite[finite.len() / 2];
-        s.iter_mut().for_each(|v| *v -= med);
         let key = (
             (p.t_start * 100.0).round() as i64,
             (p.t_end * 100.0).round() as i64,
@@ -245,7 +265,10 @@ fn columns(layout: &Layout, traces: &Traces, grid: &GridInfo) -> Columns {
 /// Relative residual of the two-lead model over all columns of three or
 /// more limb panels, with each panel's lead and sign given by `name`
 /// (from its standard-order name); `None` when too little was measured.
-fn residual(columns: &Columns, name: impl Fn(Lead, bool) -> Option<(Lead, bool)>) -> Option<f64> {
+pub(crate) fn residual(
+    columns: &Columns,
+    name: impl Fn(Lead, bool) -> Option<(Lead, bool)>,
+) -> Option<f64> {
     let (mut misfit, mut power, mut count) = (0.0f64, 0.0f64, 0usize);
     for col in columns.iter().filter(|c| c.len() >= 3) {
         let model: Vec<(f64, f64, f64)> = col

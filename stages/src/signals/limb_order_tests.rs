@@ -179,3 +179,60 @@ fn printed_names_and_flat_or_missing_tracings_keep_the_names() {
     let (layout, traces) = page(&standard_3x4(), &cabrera_3x4(), 30.0);
     assert!(!stage.is_cabrera(&layout, &traces, &grid()));
 }
+
+/// Six rows named as 6x2 (limb leads, then chest leads), showing `second`
+/// in each row's second half.
+fn six_rows(second: impl Fn(Lead, usize) -> Lead) -> (Layout, Traces) {
+    use Lead::*;
+    let limb = [I, II, III, AVR, AVL, AVF];
+    let chest = [V1, V2, V3, V4, V5, V6];
+    let names: Vec<Vec<Lead>> = (0..6).map(|r| vec![limb[r], chest[r]]).collect();
+    let shown: Vec<Vec<(Lead, f32)>> = (0..6)
+        .map(|r| vec![(limb[r], 1.0), (second(limb[r], r), 1.0)])
+        .collect();
+    page(&names, &shown, 0.8)
+}
+
+#[test]
+fn six_rows_of_limb_leads_over_the_whole_page_become_one_panel_each() {
+    let (mut layout, mut traces) = six_rows(|limb, _| limb);
+    assert!(super::super::limb_rows::is_six_by_one(
+        &layout,
+        &traces,
+        &grid(),
+        0.05
+    ));
+    super::super::limb_rows::to_six_by_one(&mut layout, &mut traces);
+    assert_eq!(layout.panels.len(), 6);
+    assert_eq!(traces.traces.len(), 6);
+    for (i, (p, t)) in layout.panels.iter().zip(&traces.traces).enumerate() {
+        assert_eq!((p.t_start, p.t_end), (0.0, 10.0), "panel {i}");
+        assert_eq!(t.panel, i);
+        assert_eq!(t.lead, p.lead);
+        // one path over the whole row, x increasing
+        assert!(t.points.windows(2).all(|w| w[1][0] > w[0][0]));
+        assert!(t.points.last().map(|q| q[0]) >= Some(p.x_end - 1.0));
+    }
+}
+
+#[test]
+fn a_six_by_two_page_keeps_its_two_columns() {
+    use Lead::*;
+    let chest = [V1, V2, V3, V4, V5, V6];
+    let (layout, traces) = six_rows(|_, r| chest[r]);
+    assert!(!super::super::limb_rows::is_six_by_one(
+        &layout,
+        &traces,
+        &grid(),
+        0.05
+    ));
+    // a read label in the second column says 6x2 whatever the traces
+    let (mut layout, traces) = six_rows(|limb, _| limb);
+    layout.panels[1].label_score = Some(0.9);
+    assert!(!super::super::limb_rows::is_six_by_one(
+        &layout,
+        &traces,
+        &grid(),
+        0.05
+    ));
+}

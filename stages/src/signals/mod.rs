@@ -11,4 +11,5 @@
 pub mod convert;
 pub mod einthoven;
 pub mod limb_order;
+pub mod limb_rows;
 pub mod rhythm_leads;
