@@ -52,7 +52,7 @@
 //! # ecgdig_core::config::check_stage_example(toml).unwrap();
 //! ```
 
-use super::labels::glyphs::{render_templates, CharTemplates, Glyph};
+use super::labels::glyphs::{best_scores, render_templates, CharTemplates, Glyph};
 use super::labels::words::{self, Component};
 use ecgdig_core::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -327,15 +327,10 @@ fn merge(run: &[Component]) -> Component {
 
 /// A glyph's best score for each character of [`CHARS`].
 fn char_scores(c: &Component) -> [f32; CHARS.len()] {
-    let mut out = [-1.0f32; CHARS.len()];
-    if let Some(g) = Glyph::from_ink(&c.ink, c.w(), c.h()) {
-        for (o, t) in out.iter_mut().zip(templates()) {
-            for tg in &t.glyphs {
-                *o = o.max(g.similarity(tg));
-            }
-        }
+    match Glyph::from_ink(&c.ink, c.w(), c.h()) {
+        Some(g) => best_scores(&g, templates()),
+        None => [-1.0; CHARS.len()],
     }
-    out
 }
 
 /// Height of a character relative to the phrase's tallest glyph.

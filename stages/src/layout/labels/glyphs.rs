@@ -178,8 +178,14 @@ pub fn render_templates(chars: &[char]) -> Vec<CharTemplates> {
 
 /// The glyph's best score for each character of [`ALPHABET`], in order.
 pub fn char_scores(g: &Glyph) -> [f32; ALPHABET.len()] {
-    let mut out = [f32::NEG_INFINITY; ALPHABET.len()];
-    for (o, t) in out.iter_mut().zip(templates()) {
+    best_scores(g, templates())
+}
+
+/// The glyph's best score against each character's templates, in order
+/// (other readers pass their own alphabet's templates).
+pub fn best_scores<const K: usize>(g: &Glyph, templates: &[CharTemplates]) -> [f32; K] {
+    let mut out = [f32::NEG_INFINITY; K];
+    for (o, t) in out.iter_mut().zip(templates) {
         for tg in &t.glyphs {
             *o = o.max(g.similarity(tg));
         }
