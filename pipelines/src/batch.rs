@@ -52,6 +52,8 @@ pub struct FileOutcome {
     pub status: Status,
     /// How far the digitized page can be trusted, when the pipeline judged it.
     pub review: Option<Review>,
+    /// Time each stage took on this page (empty when it was not digitized).
+    pub stage_times: Vec<(String, Duration)>,
 }
 
 /// A digitized page's verdict, for `review.csv` and the summary.
@@ -150,6 +152,26 @@ impl BatchReport {
         } else {
             ok.iter().sum::<f64>() / ok.len() as f64
         }
+    }
+    /// Mean milliseconds each stage took per digitized page, in pipeline
+    /// order, over every page that ran the pipeline to its end.
+    pub fn stage_profile(&self) -> Vec<(String, f64)> {
+        let mut sums: Vec<(String, f64)> = Vec::new();
+        let mut pages = 0usize;
+        for o in self.outcomes.iter().filter(|o| !o.stage_times.is_empty()) {
+            pages += 1;
+            for (stage, t) in &o.stage_times {
+                let ms = t.as_secs_f64() * 1000.0;
+                match sums.iter_mut().find(|(s, _)| s == stage) {
+                    Some(entry) => entry.1 += ms,
+                    None => sums.push((stage.clone(), ms)),
+                }
+            }
+        }
+        for entry in &mut sums {
+            entry.1 /= pages.max(1) as f64;
+        }
+        sums
     }
     /// Digitized pages per second of wall time.
     pub fn pages_per_second(&self) -> f64 {
@@ -380,7 +402,7 @@ fn exists_output(d: &Digitizer, name: &OutputName, stem: &str) -> bool {
 
 /// A page's status and review from its result: a page the pipeline judged
 /// `failed` counts as failed (class `low_confidence`), its outputs written.
-fn judged(r: Result<crate::PageResult>, t: Instant) -> (Status, Option<Review>) {
+fn judged(r: Result<crate::PageResult>, t: Instant) -> Judged {
     match r {
         Ok(page) => {
             let review = Review::of(&page.signals);
@@ -391,11 +413,14 @@ fn judged(r: Result<crate::PageResult>, t: Instant) -> (Status, Option<Review>) 
                 )),
                 _ => Status::Ok(t.elapsed()),
             };
-            (status, review)
+            (status, review, page.timings)
         }
-        Err(e) => (Status::Failed(e), None),
+        Err(e) => (Status::Failed(e), None, Vec::new()),
     }
 }
+
+/// A page's status, review and per-stage times.
+type Judged = (Status, Option<Review>, Vec<(String, Duration)>);
 
 /// Processes one input file (all its pages), calling `emit` per page.
 fn process_file(
@@ -406,13 +431,14 @@ fn process_file(
     opts: &BatchOptions,
     emit: &mut dyn FnMut(FileOutcome),
 ) {
-    let outcome = |page, stem: &str, (status, review): (Status, Option<Review>)| FileOutcome {
+    let outcome = |page, stem: &str, (status, review, stage_times): Judged| FileOutcome {
         path: path.to_path_buf(),
         page,
         stem: stem.to_string(),
         dir: name.dir.clone(),
         status,
         review,
+        stage_times,
     };
     let dir = out_dir(d, name);
     if let Some(dir) = dir.as_ref().filter(|_| !name.dir.as_os_str().is_empty()) {
@@ -421,7 +447,11 @@ fn process_file(
                 ErrorClass::Output,
                 format!("cannot create output folder {}: {e}", dir.display()),
             );
-            emit(outcome(None, &name.stem, (Status::Failed(err), None)));
+            emit(outcome(
+                None,
+                &name.stem,
+                (Status::Failed(err), None, Vec::new()),
+            ));
             return;
         }
     }
@@ -431,7 +461,7 @@ fn process_file(
     };
     let single = |emit: &mut dyn FnMut(FileOutcome)| {
         let status = if opts.skip_existing && exists_output(d, name, &name.stem) {
-            (Status::Skipped, None)
+            (Status::Skipped, None, Vec::new())
         } else {
             run(InputSource::Path(path.to_path_buf()), &name.stem)
         };
@@ -442,11 +472,23 @@ fn process_file(
     match probe_file(path, limits) {
         Ok(DocKind::Tiff | DocKind::Pdf) => {}
         Ok(_) => return single(emit),
-        Err(e) => return emit(outcome(None, &name.stem, (Status::Failed(e), None))),
+        Err(e) => {
+            return emit(outcome(
+                None,
+                &name.stem,
+                (Status::Failed(e), None, Vec::new()),
+            ))
+        }
     }
     let bytes = match read_file(path, limits) {
         Ok(b) => b,
-        Err(e) => return emit(outcome(None, &name.stem, (Status::Failed(e), None))),
+        Err(e) => {
+            return emit(outcome(
+                None,
+                &name.stem,
+                (Status::Failed(e), None, Vec::new()),
+            ))
+        }
     };
     let doc = match guarded(|| Document::open(&bytes, limits)) {
         Ok(doc) if doc.is_multi_page() => doc,
@@ -460,7 +502,7 @@ fn process_file(
     for k in 0..doc.pages() {
         let page_stem = format!("{}-p{}", name.stem, k + 1);
         let status = if opts.skip_existing && exists_output(d, name, &page_stem) {
-            (Status::Skipped, None)
+            (Status::Skipped, None, Vec::new())
         } else {
             let t = Instant::now();
             let r = guarded(|| {
@@ -526,6 +568,7 @@ mod tests {
                 dir: PathBuf::new(),
                 status: Status::Failed(Error::new(ErrorClass::Decode, "bad \"bytes\"\nhere")),
                 review: None,
+                stage_times: Vec::new(),
             }],
             problems: vec![(PathBuf::from("gone.png"), "no such file".into())],
             wall: Duration::from_secs(1),
@@ -582,19 +625,23 @@ mod tests {
             t,
         );
         assert!(matches!(&bad.0, Status::Failed(e) if e.class == ErrorClass::LowConfidence));
-        let outcome = |stem: &str, (status, review): (Status, Option<Review>)| FileOutcome {
+        let outcome = |stem: &str, (status, review, stage_times): Judged| FileOutcome {
             path: PathBuf::from(format!("{stem}.png")),
             page: None,
             stem: stem.into(),
             dir: PathBuf::new(),
             status,
             review,
+            stage_times,
         };
         let report = BatchReport {
             outcomes: vec![
                 outcome("a", ok),
                 outcome("b", bad),
-                outcome("c", (Status::Failed(Error::not_ecg("no grid")), None)),
+                outcome(
+                    "c",
+                    (Status::Failed(Error::not_ecg("no grid")), None, Vec::new()),
+                ),
             ],
             problems: Vec::new(),
             wall: Duration::from_secs(1),
@@ -608,5 +655,39 @@ mod tests {
         assert_eq!(lines[2], "b.png,,b,failed,0.150,I,0.100,because failed");
         assert_eq!(lines[3], "c.png,,c,failed,,,,not_ecg: no grid");
         assert!(report.summary().contains("to check"));
+    }
+
+    #[test]
+    fn stage_profile_averages_over_the_pages_that_ran() {
+        let times = |a: u64, b: u64| {
+            vec![
+                ("load".to_string(), Duration::from_millis(a)),
+                ("trace".to_string(), Duration::from_millis(b)),
+            ]
+        };
+        let outcome = |stage_times| FileOutcome {
+            path: PathBuf::from("p.png"),
+            page: None,
+            stem: "p".into(),
+            dir: PathBuf::new(),
+            status: Status::Ok(Duration::from_millis(1)),
+            review: None,
+            stage_times,
+        };
+        let report = BatchReport {
+            outcomes: vec![
+                outcome(times(10, 30)),
+                outcome(times(20, 50)),
+                outcome(Vec::new()),
+            ],
+            ..Default::default()
+        };
+        let p = report.stage_profile();
+        assert_eq!(p.len(), 2);
+        assert_eq!(p[0].0, "load");
+        assert!(
+            (p[0].1 - 15.0).abs() < 1e-9 && (p[1].1 - 40.0).abs() < 1e-9,
+            "{p:?}"
+        );
     }
 }

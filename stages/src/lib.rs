@@ -14,7 +14,7 @@
 //! | [`signals`] | `to_signals`, `einthoven` |
 //! | [`trust`] | `lead_confidence` |
 //! | [`reconstruct`] | `templates`, `reconstruct`, `blend`, `seed_split_trace` |
-//! | [`output`] | `write_page_csv`, `write_wfdb`, `write_json`, `write_plot`, `write_overlay` |
+//! | [`output`] | `write_page_csv`, `write_wfdb`, `write_json`, `write_plot`, `write_overlay`, `write_mask` |
 //!
 //! [`imaging`] and [`dsp`] are helpers every phase uses.
 //!

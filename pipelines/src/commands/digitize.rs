@@ -25,12 +25,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Output formats and the writer stage type that produces each.
-pub const FORMATS: [(&str, &str); 5] = [
+pub const FORMATS: [(&str, &str); 6] = [
     ("csv", "write_page_csv"),
     ("wfdb", "write_wfdb"),
     ("json", "write_json"),
     ("plot", "write_plot"),
     ("overlay", "write_overlay"),
+    ("mask", "write_mask"),
 ];
 
 #[derive(Args)]
@@ -52,7 +53,8 @@ pub struct DigitizeArgs {
     #[arg(short, long, value_name = "DIR", default_value = "out")]
     pub output: PathBuf,
     /// Output formats, comma-separated: csv (page CSV), wfdb (.hea/.dat),
-    /// json, plot (report PNG), overlay (debug overlay PNG).
+    /// json, plot (report PNG), overlay (debug overlay PNG), mask (the trace
+    /// mask PNG).
     #[arg(long, value_delimiter = ',', default_value = "csv")]
     pub format: Vec<String>,
     /// Pipeline config (default: the embedded default pipeline).
@@ -126,7 +128,7 @@ pub fn run(args: DigitizeArgs) -> anyhow::Result<ExitCode> {
     };
     let mut report = run_with_progress(&d, &inputs, &args);
     report.problems = problems;
-    report_outcome(&d, &report, &inputs, &args);
+    report_outcome(&d, &report, &args);
     Ok(if report.failed() > 0 {
         ExitCode::from(1)
     } else {
@@ -331,9 +333,9 @@ fn run_with_progress(d: &Digitizer, inputs: &[PathBuf], args: &DigitizeArgs) -> 
     }
 }
 
-/// Writes `failures.csv`, prints the summary and, with `--profile`, the
-/// per-stage timings of the first input.
-fn report_outcome(d: &Digitizer, report: &BatchReport, inputs: &[PathBuf], args: &DigitizeArgs) {
+/// Writes `failures.csv`, prints the summary and, with `--profile`, each
+/// stage's mean time per page.
+fn report_outcome(d: &Digitizer, report: &BatchReport, args: &DigitizeArgs) {
     match report.write_failures(&args.output) {
         Ok(p) if report.failed() > 0 => eprintln!("failures listed in {}", p.display()),
         Ok(_) => {}
@@ -350,13 +352,9 @@ fn report_outcome(d: &Digitizer, report: &BatchReport, inputs: &[PathBuf], args:
     }
     eprintln!("\n{}config hash {}", report.summary(), d.pipeline.hash());
     if args.profile {
-        eprintln!("(per-stage profile of the first input)");
-        for p in inputs.iter().take(1) {
-            if let Ok(r) = d.digitize_path(p) {
-                for (stage, t) in &r.timings {
-                    eprintln!("  {stage:<12} {:>8.1} ms", t.as_secs_f64() * 1000.0);
-                }
-            }
+        eprintln!("(mean milliseconds per page, by stage)");
+        for (stage, ms) in report.stage_profile() {
+            eprintln!("  {stage:<12} {ms:>8.1} ms");
         }
     }
 }

@@ -251,11 +251,7 @@ impl LayoutDetectConfig {
             // pulse was missed
             let pulsed: Vec<&Row> = rows.iter().filter(|r| r.has_pulse()).collect();
             let end = imaging::median(&pulsed.iter().map(|r| r.ink_x1).collect::<Vec<_>>());
-            let gaps: Vec<f32> = pulsed
-                .windows(2)
-                .map(|p| p[1].baseline_y - p[0].baseline_y)
-                .collect();
-            let spacing = imaging::median(&gaps);
+            let spacing = row_spacing(&pulsed.iter().map(|r| r.baseline_y).collect::<Vec<_>>());
             // a row one spacing on from the last kept one continues the
             // layout (several rhythm strips without pulses chain on)
             let continues = |r: &Row, from: f32| {
@@ -315,8 +311,7 @@ impl LayoutDetectConfig {
                 .filter(|r| r.has_pulse())
                 .map(|r| r.baseline_y)
                 .collect();
-            let gaps: Vec<f32> = pulsed.windows(2).map(|p| p[1] - p[0]).collect();
-            let spacing = imaging::median(&gaps);
+            let spacing = row_spacing(&pulsed);
             if spacing.is_finite() && spacing > 0.0 {
                 rows.retain(|r| {
                     r.has_pulse()
@@ -481,6 +476,26 @@ fn rise_line(rows: &[&Row]) -> impl Fn(f32) -> f32 {
         .collect();
     let line = imaging::fit_line(&pts);
     move |y| line.map_or(0.0, |l| l.at(y))
+}
+
+/// The spacing of rows from the baselines `ys` (sorted) of some of them:
+/// where rows between two were not among them (their pulses were missed),
+/// the gap spans several rows, so each gap counts as its whole multiple of
+/// the smallest gap. NaN with fewer than two baselines.
+pub(super) fn row_spacing(ys: &[f32]) -> f32 {
+    let gaps: Vec<f32> = ys
+        .windows(2)
+        .map(|p| p[1] - p[0])
+        .filter(|&g| g > 0.0)
+        .collect();
+    let Some(smallest) = gaps.iter().copied().reduce(f32::min) else {
+        return f32::NAN;
+    };
+    let per_row: Vec<f32> = gaps
+        .iter()
+        .map(|&g| g / (g / smallest).round().max(1.0))
+        .collect();
+    imaging::median(&per_row)
 }
 
 /// Keeps the items of `v` for which `keep(index, item)` holds.

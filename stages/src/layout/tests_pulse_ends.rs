@@ -29,8 +29,18 @@ const TRACE_X0_MM: f32 = 15.0;
 /// Returns the mask, the baselines, the trace's first and last x, and the
 /// end pulses' rising edge x.
 fn page(p: Pulses) -> (GrayImage, Vec<f32>, f32, f32, f32) {
+    page_of_rows(p, 4, |_| true)
+}
+
+/// [`page`] with `rows` rows; on the rows `joined` rejects, the baseline
+/// does not run on from the trace's end to the end pulse.
+fn page_of_rows(
+    p: Pulses,
+    rows: usize,
+    joined: impl Fn(usize) -> bool,
+) -> (GrayImage, Vec<f32>, f32, f32, f32) {
     let w = (300.0 * PPMM) as u32;
-    let h = (5.0 * 30.0 * PPMM) as u32;
+    let h = ((rows + 1) as f32 * 30.0 * PPMM) as u32;
     let mut img = GrayImage::new(w, h);
     let x0 = TRACE_X0_MM * PPMM;
     let n = (250.0 * PPMM) as i32;
@@ -42,7 +52,7 @@ fn page(p: Pulses) -> (GrayImage, Vec<f32>, f32, f32, f32) {
             img.put_pixel(x as u32, y as u32, Luma([255]));
         }
     };
-    for r in 0..4 {
+    for r in 0..rows {
         let b = (r as f32 + 1.0) * 30.0 * PPMM;
         baselines.push(b);
         let rect = |img: &mut GrayImage, xa: f32| {
@@ -61,7 +71,7 @@ fn page(p: Pulses) -> (GrayImage, Vec<f32>, f32, f32, f32) {
         if p.end {
             // the baseline from the trace's end to the pulse, then the
             // pulse and a little baseline after it
-            for x in x1 as i32..=end_rise as i32 {
+            for x in (x1 as i32..=end_rise as i32).filter(|_| joined(r)) {
                 put(&mut img, x as f32, b);
             }
             rect(&mut img, end_rise);
@@ -344,4 +354,31 @@ fn a_flat_line_with_a_pulse_at_its_end_is_no_row_when_the_pages_pulses_start_row
     let ys: Vec<f32> = rows.iter().map(|r| r.baseline_y / PPMM).collect();
     assert_eq!(rows.len(), 4, "rows at {ys:?} mm: {rows:?}");
     assert!(rows.iter().all(|r| r.pulse.is_some()), "{rows:?}");
+}
+
+#[test]
+fn rows_between_and_beside_pulsed_rows_stay_when_some_pulses_were_missed() {
+    // six rows with pulses at their ends, 6 mm past the traces; on rows 1,
+    // 4 and 5 the baseline runs on to the pulse, on the others it stops
+    // with the trace, too far for the pulse to be taken as the row's end.
+    // The pulsed rows' gaps span one and three rows; the rows without a
+    // pulse keep the spacing, the first (above them all) for the pulse's
+    // rise standing where the others' do
+    let (mask, baselines, ..) = page_of_rows(
+        Pulses {
+            start: false,
+            end: true,
+            width_mm: 5.0,
+            height_mm: 10.0,
+            end_gap_mm: 6.0,
+        },
+        6,
+        |r| [1, 4, 5].contains(&r),
+    );
+    let rows = config().find_rows(&mask, &grid());
+    let ys: Vec<f32> = rows.iter().map(|r| r.baseline_y).collect();
+    assert_eq!(rows.len(), 6, "rows at {ys:?}, drawn at {baselines:?}");
+    for (r, b) in rows.iter().zip(&baselines) {
+        assert!((r.baseline_y - b).abs() < 2.0, "{ys:?} vs {baselines:?}");
+    }
 }
