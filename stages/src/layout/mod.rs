@@ -26,3 +26,5 @@ pub mod templates;
 pub(crate) mod tests;
 #[cfg(test)]
 mod tests_pulse_ends;
+#[cfg(test)]
+mod tests_rows;

@@ -48,6 +48,10 @@ impl LayoutDetectConfig {
         // (projection peak, passes the waviness bar on its own, the heights
         // (mm) of its pulses at its start and end, row)
         let mut cands: Vec<(f32, bool, [Option<f32>; 2], Row)> = Vec::new();
+        // rows that neither wave enough nor show a pulse: a flat lead of a
+        // 12x1 page, or grid fragments; only a gap in the rows' spacing
+        // takes them back
+        let mut quiet: Vec<Row> = Vec::new();
         for &y in &kept {
             let yb = imaging::parabolic_peak(&sm, y);
             // ink along the baseline: column occupancy within +-3 mm
@@ -113,9 +117,6 @@ impl LayoutDetectConfig {
             // ...or ends with one (a pulse right of the last trace)
             let found_end = find_row_pulse(RowEnd::End, m, w, h, lvl, x1, yb, ppx, ppy)
                 .filter(|e| found.is_none_or(|p| e.rise > p.fall + ppx));
-            if waviness < min_waviness && found.is_none() && found_end.is_none() {
-                continue;
-            }
             let (pulse, x_start) = match found {
                 Some(p) => {
                     let edges = (p.rise, p.fall);
@@ -125,20 +126,25 @@ impl LayoutDetectConfig {
                 None => (None, start as f32),
             };
             let end_pulse = found_end.map(|e| (e.rise, e.fall));
+            let row = Row {
+                baseline_y: yb,
+                ink_x0: if found.is_some() { x0 } else { start } as f32,
+                ink_x1: x1 as f32,
+                x_start,
+                pulse,
+                end_pulse,
+                x_stop: end_pulse.map(|e| self.signal_stop(e.0, grid, fs)),
+                waviness,
+            };
+            if waviness < min_waviness && !row.has_pulse() {
+                quiet.push(row);
+                continue;
+            }
             cands.push((
                 sm[y],
                 waviness >= min_waviness,
                 [found, found_end].map(|p| p.map(|p| p.height_mm)),
-                Row {
-                    baseline_y: yb,
-                    ink_x0: if found.is_some() { x0 } else { start } as f32,
-                    ink_x1: x1 as f32,
-                    x_start,
-                    pulse,
-                    end_pulse,
-                    x_stop: end_pulse.map(|e| self.signal_stop(e.0, grid, fs)),
-                    waviness,
-                },
+                row,
             ));
         }
         // the pulses of a page show one gain: a pulse of another height
@@ -336,6 +342,7 @@ impl LayoutDetectConfig {
                 });
             }
         }
+        fill_gaps(&mut rows, quiet);
         if starts.len() * 2 > rows.len() {
             let med = imaging::median(&starts);
             let first = rows.iter().position(|r| r.pulse.is_some()).unwrap_or(0);
@@ -477,6 +484,60 @@ fn rise_line(rows: &[&Row]) -> impl Fn(f32) -> f32 {
     let line = imaging::fit_line(&pts);
     move |y| line.map_or(0.0, |l| l.at(y))
 }
+
+/// Rows of a regular page whose spacing shows a gap of two or more
+/// spacings: a quiet row (too flat to pass on its own, see `quiet`) where
+/// a missing row should stand, spanning at least half the width of its
+/// neighbours, is a row (a nearly flat lead of a 12x1 page, whose pulse was
+/// missed). Needs [`MIN_REGULAR_GAPS`] gaps of one spacing (within 10 %),
+/// so grid fragments between irregular rows are never taken.
+pub(super) fn fill_gaps(rows: &mut Vec<Row>, quiet: Vec<Row>) {
+    if rows.len() < 3 || quiet.is_empty() {
+        return;
+    }
+    let ys: Vec<f32> = rows.iter().map(|r| r.baseline_y).collect();
+    let spacing = row_spacing(&ys);
+    if !spacing.is_finite() || spacing <= 0.0 {
+        return;
+    }
+    let gaps: Vec<f32> = ys.windows(2).map(|p| p[1] - p[0]).collect();
+    let regular = gaps
+        .iter()
+        .filter(|&&g| (g - spacing).abs() < 0.1 * spacing)
+        .count();
+    if regular < MIN_REGULAR_GAPS {
+        return;
+    }
+    let mut added = Vec::new();
+    for (pair, &gap) in rows.windows(2).zip(&gaps) {
+        let k = (gap / spacing).round();
+        if k < 2.0 || (gap - k * spacing).abs() > 0.1 * spacing {
+            continue;
+        }
+        let width = 0.5 * ((pair[0].ink_x1 - pair[0].ink_x0) + (pair[1].ink_x1 - pair[1].ink_x0));
+        for j in 1..k as usize {
+            let want = pair[0].baseline_y + j as f32 * gap / k;
+            let found = quiet
+                .iter()
+                .filter(|q| (q.baseline_y - want).abs() < 0.2 * spacing)
+                .filter(|q| q.ink_x1 - q.ink_x0 >= 0.5 * width)
+                .min_by(|a, b| {
+                    (a.baseline_y - want)
+                        .abs()
+                        .total_cmp(&(b.baseline_y - want).abs())
+                });
+            if let Some(q) = found {
+                added.push(q.clone());
+            }
+        }
+    }
+    rows.extend(added);
+    rows.sort_by(|a, b| a.baseline_y.total_cmp(&b.baseline_y));
+}
+
+/// Gaps of one row spacing a page needs before a gap of several spacings
+/// is filled.
+const MIN_REGULAR_GAPS: usize = 3;
 
 /// The spacing of rows from the baselines `ys` (sorted) of some of them:
 /// where rows between two were not among them (their pulses were missed),
