@@ -111,6 +111,11 @@ impl LayoutDetectConfig {
                     .count();
             }
             let waviness = off as f32 / (x1 - x0 + 1) as f32;
+            // a straight slanted line (a sheet's edge or a fold on a
+            // scan) is no trace: the page is level, its traces wave
+            if slanted_line(m, w, lvl, (y0, y1), (x0, x1), ppy) {
+                continue;
+            }
             // a row that starts with a calibration pulse is a row however
             // quiet its trace (a low-voltage rhythm strip)
             let found = find_row_pulse(RowEnd::Start, m, w, h, lvl, x0, yb, ppx, ppy);
@@ -483,6 +488,54 @@ fn rise_line(rows: &[&Row]) -> impl Fn(f32) -> f32 {
         .collect();
     let line = imaging::fit_line(&pts);
     move |y| line.map_or(0.0, |l| l.at(y))
+}
+
+/// Share of a row's inked columns that must lie on one straight line for
+/// it to be a line rather than a trace.
+const STRAIGHT_SHARE: f32 = 0.95;
+/// A straight line is a sheet's edge rather than a flat trace when it
+/// climbs or falls at least this much over its length, mm (a deskewed
+/// page's rows are level to a fraction of a millimetre).
+const MIN_SLANT_MM: f32 = 1.5;
+
+/// Whether the ink between columns `x0..=x1` and rows `y0..=y1` of the
+/// mask is one straight line slanted by [`MIN_SLANT_MM`] or more: each
+/// inked column's ink centre lies within 0.25 mm (a pixel at least) of the
+/// least-squares line for [`STRAIGHT_SHARE`] of the columns.
+pub(super) fn slanted_line(
+    m: &[u8],
+    w: usize,
+    lvl: u8,
+    (y0, y1): (usize, usize),
+    (x0, x1): (usize, usize),
+    ppy: f32,
+) -> bool {
+    let mut pts: Vec<(f32, f32)> = Vec::new();
+    for x in x0..=x1.min(w.saturating_sub(1)) {
+        let (mut sum, mut n) = (0.0f32, 0usize);
+        for y in y0..=y1 {
+            if m[y * w + x] >= lvl {
+                sum += y as f32;
+                n += 1;
+            }
+        }
+        if n > 0 {
+            pts.push((x as f32, sum / n as f32));
+        }
+    }
+    let Some(line) = imaging::fit_line(&pts).filter(|_| pts.len() >= 20) else {
+        return false;
+    };
+    let (first, last) = (pts[0].0, pts[pts.len() - 1].0);
+    if (line.at(last) - line.at(first)).abs() < MIN_SLANT_MM * ppy {
+        return false;
+    }
+    let tol = (0.25 * ppy).max(1.0);
+    let on = pts
+        .iter()
+        .filter(|&&(x, y)| (y - line.at(x)).abs() <= tol)
+        .count();
+    on as f32 >= STRAIGHT_SHARE * pts.len() as f32
 }
 
 /// Rows of a regular page whose spacing shows a gap of two or more

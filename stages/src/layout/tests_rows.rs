@@ -1,7 +1,7 @@
 //! Tests of the rules that complete a page's rows from their spacing.
 
 use super::detect::Row;
-use super::rows::{fill_gaps, row_spacing};
+use super::rows::{fill_gaps, row_spacing, slanted_line};
 
 fn row(y: f32, x0: f32, x1: f32) -> Row {
     Row {
@@ -58,6 +58,71 @@ fn short_quiet_rows_and_irregular_pages_are_not_filled() {
         row(400.0, 60.0, 1100.0),
         row(620.0, 60.0, 1100.0),
     ];
-    fill_gaps(&mut rows, vec![row(510.0, 60.0, 1100.0), row(300.0, 60.0, 1100.0)]);
+    fill_gaps(
+        &mut rows,
+        vec![row(510.0, 60.0, 1100.0), row(300.0, 60.0, 1100.0)],
+    );
     assert_eq!(rows.len(), 4);
+}
+
+/// A `w x h` mask with `line(x)` drawn as one-pixel ink for each column.
+fn draw(mask: &mut [u8], w: usize, xs: std::ops::Range<usize>, line: impl Fn(usize) -> f32) {
+    for x in xs {
+        let y = line(x).round() as usize;
+        mask[y * w + x] = 255;
+    }
+}
+
+#[test]
+fn a_slanted_straight_line_is_a_line_and_a_level_one_or_a_trace_is_not() {
+    let (w, h, ppy) = (1200usize, 200usize, 4.0f32);
+    let mut m = vec![0u8; w * h];
+    // falls 10 px (2.5 mm) over 1000 px
+    draw(&mut m, w, 100..1100, |x| 80.0 + 0.01 * x as f32);
+    assert!(slanted_line(&m, w, 128, (60, 110), (100, 1099), ppy));
+    let mut m = vec![0u8; w * h];
+    draw(&mut m, w, 100..1100, |_| 90.0);
+    assert!(!slanted_line(&m, w, 128, (70, 110), (100, 1099), ppy));
+    // the same slant with a beat every 80 px: a tilted trace waves
+    let mut m = vec![0u8; w * h];
+    draw(&mut m, w, 100..1100, |x| {
+        80.0 + 0.01 * x as f32 - if x % 80 < 10 { 8.0 } else { 0.0 }
+    });
+    assert!(!slanted_line(&m, w, 128, (60, 110), (100, 1099), ppy));
+}
+
+#[test]
+fn a_sheets_slanted_edge_above_the_traces_is_not_a_row() {
+    use super::detect::LayoutDetectConfig;
+    use ecgdig_core::prelude::*;
+    let (w, h) = (1200usize, 600usize);
+    let mut m = vec![0u8; w * h];
+    // the sheet's top edge (a shadow 4 px thick, falling 3 mm across the
+    // page), then three wavy rows
+    for k in 0..4 {
+        draw(&mut m, w, 40..1160, |x| {
+            30.0 + k as f32 + 12.0 * x as f32 / 1120.0
+        });
+    }
+    for b in [180.0f32, 320.0, 460.0] {
+        for x in 100..1100usize {
+            let phase = (x % 80) as f32;
+            let y =
+                b - if phase < 6.0 {
+                    40.0 * (phase / 6.0)
+                } else {
+                    0.0
+                } - 6.0 * (x as f32 * 0.05).sin();
+            let (top, bottom) = (y.min(b) as usize, y.max(b) as usize);
+            for yy in top..=bottom {
+                m[yy * w + x] = 255;
+            }
+        }
+    }
+    let mask = image::GrayImage::from_raw(w as u32, h as u32, m).expect("mask size");
+    let grid = GridInfo::from_dpi(4.0 * 25.4, ScaleSource::Grid);
+    let rows = LayoutDetectConfig::default().find_rows(&mask, &grid);
+    let ys: Vec<f32> = rows.iter().map(|r| r.baseline_y).collect();
+    assert_eq!(rows.len(), 3, "{ys:?}");
+    assert!(ys[0] > 150.0, "{ys:?}");
 }
