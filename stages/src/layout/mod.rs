@@ -18,6 +18,7 @@ pub mod labels;
 pub mod panels;
 pub mod pulse;
 pub mod pulse_edge;
+mod row_start;
 pub mod rows;
 pub mod scale_text;
 pub mod templates;

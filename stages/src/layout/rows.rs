@@ -4,6 +4,10 @@
 
 use super::detect::{LayoutDetectConfig, Row};
 use super::pulse::{find_row_pulse, RowEnd};
+use super::row_start::{
+    past_label, solid, start_past_lines, stretches, EDGE_MM, MAX_SKIPPED_DENSITY, SOLID_GAP_MM,
+    SOLID_MIN_MM,
+};
 use crate::imaging;
 use ecgdig_core::prelude::*;
 
@@ -99,6 +103,8 @@ impl LayoutDetectConfig {
             } else {
                 start
             };
+            // a lead name printed on the baseline before the trace
+            let start = past_label(mask, lvl, &occ, (y0, y1), yb, start, ppx, ppy).unwrap_or(start);
             // a trace waves: ink away from the baseline (not a ruled line)
             let core = (0.6 * ppy).max(1.0) as usize;
             let reach = (8.0 * ppy) as usize;
@@ -384,94 +390,6 @@ impl LayoutDetectConfig {
         }
         rows
     }
-}
-
-/// Ink runs with gaps up to this (mm) bridged count as solid...
-const SOLID_GAP_MM: f32 = 1.0;
-/// ... when at least this long (mm).
-const SOLID_MIN_MM: f32 = 1.5;
-/// A row's start moves past ink only this sparse (share of columns).
-const MAX_SKIPPED_DENSITY: f32 = 0.25;
-
-/// `occ` keeping only the runs (gaps up to `max_gap` bridged) at least
-/// `min_len` long.
-fn solid(occ: &[bool], max_gap: usize, min_len: usize) -> Vec<bool> {
-    let mut out = vec![false; occ.len()];
-    for (a, b) in stretches(occ, max_gap) {
-        if b - a + 1 >= min_len.max(1) {
-            out[a..=b].copy_from_slice(&occ[a..=b]);
-        }
-    }
-    out
-}
-
-/// Ink this close to the page's left edge (mm) is not a trace's start.
-const EDGE_MM: f32 = 2.0;
-/// A mask row inked over this share of the first 20 mm is a line (a
-/// dashed one too).
-const LINE_DENSITY: f32 = 0.25;
-
-/// Where a row's trace starts when the mask holds straight lines from
-/// `start` on: rows `y0..=y1` inked over [`LINE_DENSITY`] of the 20 mm
-/// from `start` are lines, except near the `baseline` (where a flat trace
-/// lies); the first solid stretch (3 mm, 1 mm gaps) of the ink off them
-/// (a pixel's margin) is the trace. `None` without lines or without such
-/// ink.
-fn start_past_lines(
-    m: &[u8],
-    w: usize,
-    lvl: u8,
-    (y0, y1): (usize, usize),
-    baseline: f32,
-    start: usize,
-    ppx: f32,
-) -> Option<usize> {
-    let near_base = (0.3 * ppx).max(2.0);
-    let end = (start + (20.0 * ppx) as usize).min(w);
-    if end <= start {
-        return None;
-    }
-    let lines: Vec<usize> = (y0..=y1)
-        .filter(|&yy| (yy as f32 - baseline).abs() > near_base)
-        .filter(|&yy| {
-            let inked = m[yy * w + start..yy * w + end]
-                .iter()
-                .filter(|&&v| v >= lvl)
-                .count();
-            inked as f32 >= LINE_DENSITY * (end - start) as f32
-        })
-        .collect();
-    if lines.is_empty() {
-        return None;
-    }
-    let off_line = |yy: usize| lines.iter().all(|&l| l.abs_diff(yy) > 1);
-    let occ: Vec<bool> = (0..w)
-        .map(|x| x >= start && (y0..=y1).any(|yy| off_line(yy) && m[yy * w + x] >= lvl))
-        .collect();
-    let occ = solid(
-        &occ,
-        (SOLID_GAP_MM * ppx) as usize,
-        (SOLID_MIN_MM * ppx) as usize,
-    );
-    stretches(&occ, (4.0 * ppx) as usize)
-        .into_iter()
-        .find(|s| (s.1 - s.0) as f32 >= 3.0 * ppx)
-        .map(|s| s.0)
-}
-
-/// Runs of `true` with gaps up to `max_gap` bridged, as (first, last).
-fn stretches(occ: &[bool], max_gap: usize) -> Vec<(usize, usize)> {
-    let mut out: Vec<(usize, usize)> = Vec::new();
-    for (x, &o) in occ.iter().enumerate() {
-        if !o {
-            continue;
-        }
-        match out.last_mut() {
-            Some(last) if x - last.1 <= max_gap + 1 => last.1 = x,
-            _ => out.push((x, x)),
-        }
-    }
-    out
 }
 
 /// The least-squares line through the pulsed rows' rising edges, as x

@@ -126,3 +126,61 @@ fn a_sheets_slanted_edge_above_the_traces_is_not_a_row() {
     assert_eq!(rows.len(), 3, "{ys:?}");
     assert!(ys[0] > 150.0, "{ys:?}");
 }
+
+/// Three rows of a wavy trace from x = 120 (8 px per mm), each with `label`
+/// drawn by `put_label(mask, baseline)`.
+fn labelled_rows(put_label: impl Fn(&mut image::GrayImage, f32)) -> image::GrayImage {
+    let (w, h) = (2200u32, 700u32);
+    let mut mask = image::GrayImage::new(w, h);
+    for b in [180.0f32, 380.0, 580.0] {
+        for x in 120..2120u32 {
+            let phase = (x % 160) as f32;
+            let spike = if phase < 10.0 {
+                60.0 * (phase / 10.0)
+            } else {
+                0.0
+            };
+            let y = b - spike - 8.0 * (x as f32 * 0.03).sin();
+            let (top, bottom) = (y.min(b) as u32, y.max(b) as u32);
+            for yy in top..=bottom {
+                mask.put_pixel(x, yy, image::Luma([255]));
+            }
+        }
+        put_label(&mut mask, b);
+    }
+    mask
+}
+
+fn starts(mask: &image::GrayImage) -> Vec<f32> {
+    use super::detect::LayoutDetectConfig;
+    use ecgdig_core::prelude::*;
+    let grid = GridInfo::from_dpi(8.0 * 25.4, ScaleSource::Grid);
+    let cfg = LayoutDetectConfig {
+        min_waviness: 0.5,
+        ..LayoutDetectConfig::default()
+    };
+    cfg.find_rows(mask, &grid)
+        .iter()
+        .map(|r| r.x_start)
+        .collect()
+}
+
+#[test]
+fn a_lead_name_printed_on_the_baseline_before_the_trace_does_not_start_the_row() {
+    let font = ab_glyph::FontRef::try_from_slice(dejavu::sans::regular()).expect("bundled font");
+    // `aVR` 3 mm tall, its right end 1.5 mm before the trace, centred on
+    // the baseline
+    let left = labelled_rows(|m, b| {
+        super::labels::tests::draw_text(m, &font, "aVR", 32.0, 62.0, b - 16.0)
+    });
+    let s = starts(&left);
+    assert_eq!(s.len(), 3, "{s:?}");
+    assert!(s.iter().all(|&x| (x - 120.0).abs() <= 2.0), "{s:?}");
+    // a label under the trace's first strokes (ecg-image-kit) leaves the
+    // start where the ink starts
+    let under = labelled_rows(|m, b| {
+        super::labels::tests::draw_text(m, &font, "aVR", 32.0, 121.0, b + 12.0)
+    });
+    let s = starts(&under);
+    assert!(s.iter().all(|&x| (x - 120.0).abs() <= 2.0), "{s:?}");
+}

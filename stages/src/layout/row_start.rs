@@ -1,0 +1,160 @@
+//! Where a row's trace starts when no calibration pulse marks it: past the
+//! sparse fragments a dark grid leaves along the baseline, past grid lines
+//! kept at the page's edge, and past a lead name printed on the baseline
+//! left of the trace.
+
+use super::labels::words;
+use image::GrayImage;
+
+/// Ink runs with gaps up to this (mm) bridged count as solid...
+pub(super) const SOLID_GAP_MM: f32 = 1.0;
+/// ... when at least this long (mm).
+pub(super) const SOLID_MIN_MM: f32 = 1.5;
+/// A row's start moves past ink only this sparse (share of columns).
+pub(super) const MAX_SKIPPED_DENSITY: f32 = 0.25;
+
+/// `occ` keeping only the runs (gaps up to `max_gap` bridged) at least
+/// `min_len` long.
+pub(super) fn solid(occ: &[bool], max_gap: usize, min_len: usize) -> Vec<bool> {
+    let mut out = vec![false; occ.len()];
+    for (a, b) in stretches(occ, max_gap) {
+        if b - a + 1 >= min_len.max(1) {
+            out[a..=b].copy_from_slice(&occ[a..=b]);
+        }
+    }
+    out
+}
+
+/// Ink this close to the page's left edge (mm) is not a trace's start.
+pub(super) const EDGE_MM: f32 = 2.0;
+/// A mask row inked over this share of the first 20 mm is a line (a
+/// dashed one too).
+const LINE_DENSITY: f32 = 0.25;
+
+/// Where a row's trace starts when the mask holds straight lines from
+/// `start` on: rows `y0..=y1` inked over [`LINE_DENSITY`] of the 20 mm
+/// from `start` are lines, except near the `baseline` (where a flat trace
+/// lies); the first solid stretch (3 mm, 1 mm gaps) of the ink off them
+/// (a pixel's margin) is the trace. `None` without lines or without such
+/// ink.
+pub(super) fn start_past_lines(
+    m: &[u8],
+    w: usize,
+    lvl: u8,
+    (y0, y1): (usize, usize),
+    baseline: f32,
+    start: usize,
+    ppx: f32,
+) -> Option<usize> {
+    let near_base = (0.3 * ppx).max(2.0);
+    let end = (start + (20.0 * ppx) as usize).min(w);
+    if end <= start {
+        return None;
+    }
+    let lines: Vec<usize> = (y0..=y1)
+        .filter(|&yy| (yy as f32 - baseline).abs() > near_base)
+        .filter(|&yy| {
+            let inked = m[yy * w + start..yy * w + end]
+                .iter()
+                .filter(|&&v| v >= lvl)
+                .count();
+            inked as f32 >= LINE_DENSITY * (end - start) as f32
+        })
+        .collect();
+    if lines.is_empty() {
+        return None;
+    }
+    let off_line = |yy: usize| lines.iter().all(|&l| l.abs_diff(yy) > 1);
+    let occ: Vec<bool> = (0..w)
+        .map(|x| x >= start && (y0..=y1).any(|yy| off_line(yy) && m[yy * w + x] >= lvl))
+        .collect();
+    let occ = solid(
+        &occ,
+        (SOLID_GAP_MM * ppx) as usize,
+        (SOLID_MIN_MM * ppx) as usize,
+    );
+    stretches(&occ, (4.0 * ppx) as usize)
+        .into_iter()
+        .find(|s| (s.1 - s.0) as f32 >= 3.0 * ppx)
+        .map(|s| s.0)
+}
+
+/// Runs of `true` with gaps up to `max_gap` bridged, as (first, last).
+pub(super) fn stretches(occ: &[bool], max_gap: usize) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    for (x, &o) in occ.iter().enumerate() {
+        if !o {
+            continue;
+        }
+        match out.last_mut() {
+            Some(last) if x - last.1 <= max_gap + 1 => last.1 = x,
+            _ => out.push((x, x)),
+        }
+    }
+    out
+}
+
+/// A label is looked for from this far left of the row's first ink, mm...
+const LABEL_BEFORE_MM: f32 = 1.0;
+/// ... to this far right of it, mm.
+const LABEL_AFTER_MM: f32 = 14.0;
+/// ... and this far above and below the baseline, mm.
+const LABEL_REACH_MM: f32 = 5.0;
+/// A word must begin within this of the row's first ink, mm.
+const LABEL_AT_START_MM: f32 = 1.0;
+/// The trace must resume within this of the word's end, mm.
+const LABEL_GAP_MM: f32 = 4.0;
+/// Smallest read score of a lead name that moves a row's start.
+const LABEL_MIN_SCORE: f32 = 0.7;
+
+/// Where the trace starts when the row's ink begins with a lead name
+/// printed on its baseline, left of the trace (`I ~~~`, `aVR ~~~`): a word
+/// that reads as a lead name with [`LABEL_MIN_SCORE`], begins at `start`
+/// and straddles the baseline `yb`, with no other ink in its columns of
+/// the row's band `y0..=y1` (a label printed under or over the trace's
+/// first strokes shares their columns) and the row's ink (`occ`, one flag
+/// per column) resuming within [`LABEL_GAP_MM`] after it. `None` otherwise.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn past_label(
+    mask: &GrayImage,
+    lvl: u8,
+    occ: &[bool],
+    (y0, y1): (usize, usize),
+    yb: f32,
+    start: usize,
+    ppx: f32,
+    ppy: f32,
+) -> Option<usize> {
+    let w = mask.width() as usize;
+    let window = (
+        start.saturating_sub((LABEL_BEFORE_MM * ppx) as usize),
+        (yb - LABEL_REACH_MM * ppy).max(0.0) as usize,
+        (start + (LABEL_AFTER_MM * ppx) as usize).min(w),
+        (yb + LABEL_REACH_MM * ppy).max(0.0) as usize + 1,
+    );
+    let comps = words::components(mask, window, lvl, 0.5 * (ppx + ppy));
+    let read = words::words(comps)
+        .iter()
+        .filter_map(|word| words::decode(word))
+        .filter(|r| r.score >= LABEL_MIN_SCORE)
+        .filter(|r| (r.bbox.x0 - start as f32).abs() <= LABEL_AT_START_MM * ppx)
+        .find(|r| r.bbox.y0 <= yb && r.bbox.y1 >= yb)?;
+    let (lx0, lx1) = (r_col(read.bbox.x0), r_col(read.bbox.x1));
+    let (ly0, ly1) = (r_col(read.bbox.y0), r_col(read.bbox.y1));
+    let m = mask.as_raw();
+    let alone = (lx0..=lx1.min(w - 1)).all(|x| {
+        (y0..=y1)
+            .filter(|&y| y + 1 < ly0 || y > ly1 + 1)
+            .all(|y| m[y * w + x] < lvl)
+    });
+    if !alone {
+        return None;
+    }
+    let resume = (lx1 + 1..occ.len()).find(|&x| occ[x])?;
+    ((resume - lx1) as f32 <= LABEL_GAP_MM * ppx).then_some(resume)
+}
+
+/// A pixel coordinate as a column or row index.
+fn r_col(v: f32) -> usize {
+    v.max(0.0).round() as usize
+}
