@@ -145,8 +145,8 @@ impl GridScaleConfig {
         let m = imaging::min_channel(&page.rgb);
         let (w, h) = (m.width() as usize, m.height() as usize);
         let (px, py) = band_profiles(m.as_raw(), w, h);
-        let sx = self.axis(&px, w);
-        let sy = self.axis(&py, w);
+        let (sx, peaks_x) = self.axis(&px, w, None).unzip();
+        let (sy, peaks_y) = self.axis(&py, w, None).unzip();
         let ok = |s: &Option<AxisScale>| s.filter(|a| a.confidence >= self.min_confidence);
         let (sx, sy) = (ok(&sx), ok(&sy));
         let (ax, ay) = match (sx, sy) {
@@ -198,6 +198,34 @@ impl GridScaleConfig {
                 return GridInfo::from_dpi(dpi, source);
             }
         };
+        // a scale that makes the sheet implausibly small or large locked
+        // on the rows or the beats: the period both axes' combs support
+        // best among plausible ones replaces it
+        let implausible = !plausible_size(w, h, ax.px_per_mm, ay.px_per_mm);
+        let peaks = [peaks_x.unwrap_or_default(), peaks_y.unwrap_or_default()];
+        let (ax, ay) = match implausible
+            .then(|| plausible_period(&peaks, w, h))
+            .flatten()
+        {
+            Some(p1) => {
+                let forced = |prof: &[Vec<f32>]| {
+                    self.axis(prof, w, Some(p1))
+                        .map(|a| a.0)
+                        .unwrap_or(AxisScale {
+                            px_per_mm: p1,
+                            confidence: 0.0,
+                            major_phase: None,
+                        })
+                };
+                // (a scale chosen by the sheet's size is less sure)
+                let doubt = |a: AxisScale| AxisScale {
+                    confidence: a.confidence.min(REPLACED_SCALE_CONFIDENCE),
+                    ..a
+                };
+                (doubt(forced(&px)), doubt(forced(&py)))
+            }
+            None => (ax, ay),
+        };
         GridInfo {
             px_per_mm_x: self.whole_dpi(ax.px_per_mm),
             px_per_mm_y: self.whole_dpi(ay.px_per_mm),
@@ -223,8 +251,16 @@ impl GridScaleConfig {
         }
     }
 
-    /// Scale along one axis from its band profiles (`page_w` = page width, px).
-    fn axis(&self, profiles: &[Vec<f32>], page_w: usize) -> Option<AxisScale> {
+    /// Scale along one axis from its band profiles (`page_w` = page width,
+    /// px), with the comb's local maxima (period in px, score relative to
+    /// the best). With `forced`, that is the 1 mm period to refine, instead
+    /// of the comb's choice.
+    fn axis(
+        &self,
+        profiles: &[Vec<f32>],
+        page_w: usize,
+        forced: Option<f32>,
+    ) -> Option<(AxisScale, Vec<(f32, f32)>)> {
         let n = profiles.first()?.len();
         if n < 64 {
             return None;
@@ -286,6 +322,23 @@ impl GridScaleConfig {
         if best <= 0.0 {
             return None;
         }
+        let peaks: Vec<(f32, f32)> = (1..cands.len().saturating_sub(1))
+            .filter(|&i| cands[i].1 > 0.0)
+            .filter(|&i| cands[i].1 >= cands[i - 1].1 && cands[i].1 >= cands[i + 1].1)
+            .map(|i| (cands[i].0, cands[i].1 / best))
+            .collect();
+        if let Some(p1) = forced {
+            let score = best * support(&peaks, p1).max(support(&peaks, 5.0 * p1));
+            // (the profile's strongest periods are the rows' or the beats'
+            // here: a refinement that wanders off the period is not taken)
+            let axis = self.refined(&hps, a0, n, (p1, score), true);
+            let axis = if (axis.px_per_mm / p1 - 1.0).abs() <= MAX_FORCED_REFINEMENT {
+                axis
+            } else {
+                self.refined(&hps, a0, n, (p1, score), false)
+            };
+            return Some((axis, peaks));
+        }
         // smallest local maximum close to the best: the fundamental
         let mut fund = None;
         for i in 1..cands.len().saturating_sub(1) {
@@ -327,11 +380,26 @@ impl GridScaleConfig {
                 return None;
             }
         }
+        Some((self.refined(&hps, a0, n, (p1, score), true), peaks))
+    }
+
+    /// The scale from the 1 mm period `p1` (px), with `refine` refined on
+    /// far multiples of the 5 mm period of the whitened profiles `hps`
+    /// (length `n`, lag-0 autocorrelation `a0`), with the major lines'
+    /// phase; `score` is the comb's score of the period.
+    fn refined(
+        &self,
+        hps: &[Vec<f32>],
+        a0: f32,
+        n: usize,
+        (p1, score): (f32, f32),
+        refine: bool,
+    ) -> AxisScale {
         // refine on far multiples of the 5 mm period
         let mut p5 = p1 * 5.0;
         let mut k = 1usize;
         let n_max_lag = (n as f32 * 0.6) as usize;
-        loop {
+        while refine {
             let lag = p5 * k as f32;
             if lag + 3.0 > n_max_lag as f32 {
                 break;
@@ -384,12 +452,65 @@ impl GridScaleConfig {
             }
             ph += 0.25;
         }
-        Some(AxisScale {
+        AxisScale {
             px_per_mm,
             confidence,
             major_phase: Some(best_phase.0),
-        })
+        }
     }
+}
+
+/// The sheet's longer side, in mm, that a scale may imply: a landscape
+/// letter or A4 page is 279 to 297 mm, a photo with some desk around it
+/// more, a cut-out strip less.
+pub const PLAUSIBLE_SHEET_MM: (f32, f32) = (150.0, 450.0);
+/// Confidence of a scale that replaced an implausible one.
+pub const REPLACED_SCALE_CONFIDENCE: f32 = 0.3;
+/// Largest relative change refining may make to a replacement period.
+const MAX_FORCED_REFINEMENT: f32 = 0.01;
+/// Smallest summed support (relative comb scores of the 1 mm and 5 mm
+/// periods, both axes) a replacement period needs.
+const MIN_PERIOD_SUPPORT: f32 = 0.5;
+
+/// Whether a `w x h` image at these scales (px per mm) is a plausible
+/// sheet ([`PLAUSIBLE_SHEET_MM`] along its longer side).
+pub fn plausible_size(w: usize, h: usize, ppx: f32, ppy: f32) -> bool {
+    let long = (w as f32 / ppx.max(1e-3)).max(h as f32 / ppy.max(1e-3));
+    (PLAUSIBLE_SHEET_MM.0..=PLAUSIBLE_SHEET_MM.1).contains(&long)
+}
+
+/// Relative comb score of the local maximum within 2 % of `period` (0
+/// without one).
+fn support(peaks: &[(f32, f32)], period: f32) -> f32 {
+    peaks
+        .iter()
+        .filter(|(p, _)| (p / period - 1.0).abs() <= 0.02)
+        .map(|(_, s)| *s)
+        .fold(0.0, f32::max)
+}
+
+/// The 1 mm period (px) of a `w x h` page best supported by the combs'
+/// local maxima of both axes (`peaks`, period and relative score): each
+/// maximum is tried as the 1 mm and as the 5 mm period; a candidate that
+/// makes a plausible sheet scores the support of its 1 mm and its 5 mm
+/// period on each axis. `None` when none reaches [`MIN_PERIOD_SUPPORT`].
+pub fn plausible_period(peaks: &[Vec<(f32, f32)>; 2], w: usize, h: usize) -> Option<f32> {
+    let mut best: Option<(f32, f32)> = None;
+    for &(p, _) in peaks.iter().flatten() {
+        for p1 in [p, p / 5.0] {
+            if !plausible_size(w, h, p1, p1) {
+                continue;
+            }
+            let s: f32 = peaks
+                .iter()
+                .map(|axis| support(axis, p1) + support(axis, 5.0 * p1))
+                .sum();
+            if s >= MIN_PERIOD_SUPPORT && best.is_none_or(|b| s > b.1) {
+                best = Some((p1, s));
+            }
+        }
+    }
+    best.map(|b| b.0)
 }
 
 #[inline]
@@ -463,6 +584,34 @@ mod tests {
             }
         }
         img
+    }
+
+    #[test]
+    fn a_sheet_size_tells_the_grid_period_from_a_row_or_beat_period() {
+        // a 1254 x 969 page at 4.49 px per mm whose combs peak at 3 mm
+        // (beats) as strongly as at 1 and 5 mm: 3 mm as the 5 mm period
+        // would make the sheet 466 mm wide
+        assert!(plausible_size(1254, 969, 4.49, 4.49));
+        assert!(!plausible_size(1254, 969, 13.48 / 5.0, 13.48 / 5.0));
+        assert!(!plausible_size(1254, 969, 12.5, 12.5));
+        let x = vec![(4.496, 0.88), (13.48, 1.0), (22.47, 0.95), (31.4, 0.88)];
+        let y = vec![(4.496, 0.83), (22.47, 0.72), (31.42, 1.0)];
+        let p = plausible_period(&[x, y], 1254, 969).expect("a plausible period");
+        assert!((p - 4.496).abs() < 0.02, "{p}");
+        // nothing plausible and well supported: no replacement
+        assert_eq!(
+            plausible_period(&[vec![(400.0, 1.0)], vec![]], 1254, 969),
+            None
+        );
+    }
+
+    #[test]
+    fn a_coarse_page_whose_minor_lines_blur_away_is_read_at_its_size() {
+        for (ppmm, colour) in [(2.48f32, [240, 150, 170]), (2.6, [120, 120, 120])] {
+            let img = grid_image(702, 535, ppmm, true, colour);
+            let g = GridScaleConfig::default().measure(&PageImage::new(img));
+            assert!((g.px_per_mm_x / ppmm - 1.0).abs() < 0.02, "{ppmm}: {g:?}");
+        }
     }
 
     #[test]
