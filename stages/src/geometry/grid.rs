@@ -399,7 +399,10 @@ impl GridScaleConfig {
         let mut p5 = p1 * 5.0;
         let mut k = 1usize;
         let n_max_lag = (n as f32 * 0.6) as usize;
-        while refine {
+        loop {
+            if !refine {
+                break;
+            }
             let lag = p5 * k as f32;
             if lag + 3.0 > n_max_lag as f32 {
                 break;
