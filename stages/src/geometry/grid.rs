@@ -207,7 +207,7 @@ impl GridScaleConfig {
             .then(|| plausible_period(&peaks, w, h))
             .flatten()
         {
-            Some(p1) => {
+            Some((p1, support)) => {
                 let forced = |prof: &[Vec<f32>]| {
                     self.axis(prof, w, Some(p1))
                         .map(|a| a.0)
@@ -217,9 +217,12 @@ impl GridScaleConfig {
                             major_phase: None,
                         })
                 };
-                // (a scale chosen by the sheet's size is less sure)
+                // (a scale chosen by the sheet's size is as sure as the
+                // combs support it: the square of its share of the four
+                // supports, 1 and 5 mm on both axes)
+                let sure = (support / 4.0).min(1.0).powi(2);
                 let doubt = |a: AxisScale| AxisScale {
-                    confidence: a.confidence.min(REPLACED_SCALE_CONFIDENCE),
+                    confidence: a.confidence.min(sure),
                     ..a
                 };
                 (doubt(forced(&px)), doubt(forced(&py)))
@@ -467,8 +470,6 @@ impl GridScaleConfig {
 /// letter or A4 page is 279 to 297 mm, a photo with some desk around it
 /// more, a cut-out strip less.
 pub const PLAUSIBLE_SHEET_MM: (f32, f32) = (150.0, 450.0);
-/// Confidence of a scale that replaced an implausible one.
-pub const REPLACED_SCALE_CONFIDENCE: f32 = 0.3;
 /// Largest relative change refining may make to a replacement period.
 const MAX_FORCED_REFINEMENT: f32 = 0.01;
 /// Smallest summed support (relative comb scores of the 1 mm and 5 mm
@@ -496,8 +497,9 @@ fn support(peaks: &[(f32, f32)], period: f32) -> f32 {
 /// local maxima of both axes (`peaks`, period and relative score): each
 /// maximum is tried as the 1 mm and as the 5 mm period; a candidate that
 /// makes a plausible sheet scores the support of its 1 mm and its 5 mm
-/// period on each axis. `None` when none reaches [`MIN_PERIOD_SUPPORT`].
-pub fn plausible_period(peaks: &[Vec<(f32, f32)>; 2], w: usize, h: usize) -> Option<f32> {
+/// period on each axis. Returns the period and its support (0 to 4);
+/// `None` when none reaches [`MIN_PERIOD_SUPPORT`].
+pub fn plausible_period(peaks: &[Vec<(f32, f32)>; 2], w: usize, h: usize) -> Option<(f32, f32)> {
     let mut best: Option<(f32, f32)> = None;
     for &(p, _) in peaks.iter().flatten() {
         for p1 in [p, p / 5.0] {
@@ -513,7 +515,7 @@ pub fn plausible_period(peaks: &[Vec<(f32, f32)>; 2], w: usize, h: usize) -> Opt
             }
         }
     }
-    best.map(|b| b.0)
+    best
 }
 
 #[inline]
@@ -599,7 +601,8 @@ mod tests {
         assert!(!plausible_size(1254, 969, 12.5, 12.5));
         let x = vec![(4.496, 0.88), (13.48, 1.0), (22.47, 0.95), (31.4, 0.88)];
         let y = vec![(4.496, 0.83), (22.47, 0.72), (31.42, 1.0)];
-        let p = plausible_period(&[x, y], 1254, 969).expect("a plausible period");
+        let (p, support) = plausible_period(&[x, y], 1254, 969).expect("a plausible period");
+        assert!(support > 3.0, "{support}");
         assert!((p - 4.496).abs() < 0.02, "{p}");
         // nothing plausible and well supported: no replacement
         assert_eq!(

@@ -342,13 +342,17 @@ impl LayoutDetectConfig {
         // their width: rows above the first full-width one that span less
         // than `min_header_row_fraction` of the rows' median width (and
         // start without a pulse) are text
+        // (a pulse shields such a row only when another row shows one too:
+        // the stacked left edges of a header's text lines make a lone
+        // "pulse" on a cropped page whose own pulses were cut off)
         if rows.len() >= 3 && self.min_header_row_fraction > 0.0 {
             let widths: Vec<f32> = rows.iter().map(|r| r.ink_x1 - r.ink_x0).collect();
             let typical = imaging::median(&widths);
+            let shielded = rows.iter().filter(|r| r.has_pulse()).count() >= 2;
             if let Some(first_full) = widths.iter().position(|&w| w >= 0.8 * typical) {
                 retain_indexed(&mut rows, |i, r| {
                     i >= first_full
-                        || r.has_pulse()
+                        || (shielded && r.has_pulse())
                         || widths[i] >= self.min_header_row_fraction * typical
                 });
             }

@@ -184,3 +184,29 @@ fn a_lead_name_printed_on_the_baseline_before_the_trace_does_not_start_the_row()
     let s = starts(&under);
     assert!(s.iter().all(|&x| (x - 120.0).abs() <= 2.0), "{s:?}");
 }
+
+#[test]
+fn a_lone_pulse_does_not_keep_a_short_row_above_the_traces() {
+    // three full-width rows without pulses (a cropped page) under a short
+    // header row that starts with a pulse-like box (stacked text edges)
+    let mut mask = labelled_rows(|_, _| {});
+    let (x0, top, wid, b) = (400u32, 80u32, 40u32, 90u32);
+    for k in 0..=top {
+        mask.put_pixel(x0, b - k + 5, image::Luma([255]));
+        mask.put_pixel(x0 + wid, b - k + 5, image::Luma([255]));
+    }
+    for k in 0..=wid {
+        mask.put_pixel(x0 + k, b + 5 - top, image::Luma([255]));
+    }
+    for x in x0 + wid..1000 {
+        let y = b + 5 - ((x % 23) * 2).min(30);
+        for yy in y..=b + 5 {
+            mask.put_pixel(x, yy, image::Luma([255]));
+        }
+    }
+    for x in x0 - 20..=x0 {
+        mask.put_pixel(x, b + 5, image::Luma([255]));
+    }
+    let s = starts(&mask);
+    assert_eq!(s.len(), 3, "{s:?}");
+}
