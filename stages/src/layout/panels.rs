@@ -302,9 +302,25 @@ pub fn label_votes(layout: &Layout, reads: &[Option<super::labels::WordRead>]) -
 /// Whether reads support a layout enough to replace the one the
 /// separators picked: at least [`LABEL_MIN_SUPPORT`] in agreeing scores, and
 /// at least [`LABEL_MIN_SHARE`] of all the short panels' read scores.
+///
+/// A page that labels only its first column (a 3x2 page naming `V1`, `V2`,
+/// `V3`) has fewer reads: reads confirming a panel on every row, none
+/// contradicting any panel, support it too.
 pub fn labels_support(layout: &Layout, reads: &[Option<super::labels::WordRead>]) -> bool {
     let (agree, disagree) = label_votes(layout, reads);
-    agree >= LABEL_MIN_SUPPORT && agree >= LABEL_MIN_SHARE * (agree + disagree)
+    let every_row = {
+        let short = || layout.panels.iter().filter(|p| !p.rhythm);
+        let rows: std::collections::BTreeSet<usize> = short().map(|p| p.row).collect();
+        let confirmed: std::collections::BTreeSet<usize> = layout
+            .panels
+            .iter()
+            .zip(reads)
+            .filter(|(p, r)| !p.rhythm && r.as_ref().is_some_and(|r| r.lead == p.lead))
+            .map(|(p, _)| p.row)
+            .collect();
+        rows.len() >= 3 && confirmed == rows && disagree == 0.0
+    };
+    (agree >= LABEL_MIN_SUPPORT && agree >= LABEL_MIN_SHARE * (agree + disagree)) || every_row
 }
 
 /// Names panels from their reads. A layout matched to a template that the reads
