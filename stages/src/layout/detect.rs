@@ -62,8 +62,8 @@
 
 use super::labels;
 use super::panels::{
-    apply_reads, label_agreement, labels_support, layout_for, page_shapes, shown_seconds,
-    LABEL_MARGIN,
+    apply_reads, label_agreement, labels_confirm_rows, labels_support, layout_for, page_shapes,
+    shown_seconds, LABEL_MARGIN,
 };
 use super::templates::{self, LayoutTemplate};
 use ecgdig_core::prelude::*;
@@ -369,7 +369,9 @@ impl LayoutDetectConfig {
                 let other = layout_for(&rows, grid, page_seconds, mask, Some(plan));
                 let other_reads = read(&other);
                 let agreement = label_agreement(&other, &other_reads);
-                if agreement > best + LABEL_MARGIN && labels_support(&other, &other_reads) {
+                let supported = labels_support(&other, &other_reads)
+                    || (best < 0.0 && labels_confirm_rows(&other, &other_reads));
+                if agreement > best + LABEL_MARGIN && supported {
                     (layout, reads, best) = (other, other_reads, agreement);
                 }
             }

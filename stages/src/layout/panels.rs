@@ -302,25 +302,32 @@ pub fn label_votes(layout: &Layout, reads: &[Option<super::labels::WordRead>]) -
 /// Whether reads support a layout enough to replace the one the
 /// separators picked: at least [`LABEL_MIN_SUPPORT`] in agreeing scores, and
 /// at least [`LABEL_MIN_SHARE`] of all the short panels' read scores.
-///
-/// A page that labels only its first column (a 3x2 page naming `V1`, `V2`,
-/// `V3`) has fewer reads: reads confirming a panel on every row, none
-/// contradicting any panel, support it too.
 pub fn labels_support(layout: &Layout, reads: &[Option<super::labels::WordRead>]) -> bool {
     let (agree, disagree) = label_votes(layout, reads);
-    let every_row = {
-        let short = || layout.panels.iter().filter(|p| !p.rhythm);
-        let rows: std::collections::BTreeSet<usize> = short().map(|p| p.row).collect();
-        let confirmed: std::collections::BTreeSet<usize> = layout
-            .panels
-            .iter()
-            .zip(reads)
-            .filter(|(p, r)| !p.rhythm && r.as_ref().is_some_and(|r| r.lead == p.lead))
-            .map(|(p, _)| p.row)
-            .collect();
-        rows.len() >= 3 && confirmed == rows && disagree == 0.0
-    };
-    (agree >= LABEL_MIN_SUPPORT && agree >= LABEL_MIN_SHARE * (agree + disagree)) || every_row
+    agree >= LABEL_MIN_SUPPORT && agree >= LABEL_MIN_SHARE * (agree + disagree)
+}
+
+/// Whether reads confirm a panel on each of three or more rows and
+/// contradict none: a page that labels only its first column (a 3x2 page
+/// naming `V1`, `V2`, `V3`) has fewer reads than [`labels_support`] asks.
+/// It replaces only a layout whose own reads contradict it (a 3x4 page's
+/// first column reads the same under 3x2 limb).
+pub fn labels_confirm_rows(layout: &Layout, reads: &[Option<super::labels::WordRead>]) -> bool {
+    let (_, disagree) = label_votes(layout, reads);
+    let rows: std::collections::BTreeSet<usize> = layout
+        .panels
+        .iter()
+        .filter(|p| !p.rhythm)
+        .map(|p| p.row)
+        .collect();
+    let confirmed: std::collections::BTreeSet<usize> = layout
+        .panels
+        .iter()
+        .zip(reads)
+        .filter(|(p, r)| !p.rhythm && r.as_ref().is_some_and(|r| r.lead == p.lead))
+        .map(|(p, _)| p.row)
+        .collect();
+    rows.len() >= 3 && confirmed == rows && disagree == 0.0
 }
 
 /// Names panels from their reads. A layout matched to a template that the reads

@@ -212,6 +212,35 @@ fn a_lone_pulse_does_not_keep_a_short_row_above_the_traces() {
     assert_eq!(s.len(), 3, "{s:?}");
 }
 
+/// The leads `detect` names on three rows labelled `names` at their left.
+fn leads_named(names: [&'static str; 3]) -> Vec<ecgdig_core::prelude::Lead> {
+    use super::detect::LayoutDetectConfig;
+    use ecgdig_core::prelude::*;
+    let font = ab_glyph::FontRef::try_from_slice(dejavu::sans::regular()).expect("bundled font");
+    let k = std::cell::Cell::new(0usize);
+    let mask = labelled_rows(|m, b| {
+        let text = names[k.get().min(2)];
+        k.set(k.get() + 1);
+        super::labels::tests::draw_text(m, &font, text, 32.0, 80.0, b - 16.0)
+    });
+    let grid = GridInfo::from_dpi(8.0 * 25.4, ScaleSource::Grid);
+    let cfg = LayoutDetectConfig {
+        min_waviness: 0.5,
+        ..LayoutDetectConfig::default()
+    };
+    let layout = cfg.detect(&mask, &grid, 10.0).expect("a layout");
+    layout.panels.iter().map(|p| p.lead).collect()
+}
+
+#[test]
+fn a_first_column_that_fits_the_prior_keeps_it() {
+    use ecgdig_core::prelude::Lead;
+    // I, II, III read the same under 3x4 and 3x2 limb: the prior stays
+    let leads = leads_named(["I", "II", "III"]);
+    assert_eq!(leads.len(), 12, "{leads:?}");
+    assert_eq!(&leads[..4], &[Lead::I, Lead::AVR, Lead::V1, Lead::V4]);
+}
+
 #[test]
 fn a_page_naming_only_its_first_column_picks_the_layout_its_names_fit() {
     use super::detect::LayoutDetectConfig;

@@ -11,6 +11,7 @@
 //!   segmenter's output, or an oracle).
 
 pub mod classical;
+pub mod dots;
 pub mod fallback;
 pub mod lattice;
 pub mod mask_file;
