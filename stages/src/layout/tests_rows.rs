@@ -243,29 +243,11 @@ fn a_first_column_that_fits_the_prior_keeps_it() {
 
 #[test]
 fn a_page_naming_only_its_first_column_picks_the_layout_its_names_fit() {
-    use super::detect::LayoutDetectConfig;
-    use ecgdig_core::prelude::*;
+    use ecgdig_core::prelude::Lead;
     // three rows labelled V1, V2 and V3 at their left only: a 3x2 chest
     // page, not the 3x4 the row count suggests
-    let font = ab_glyph::FontRef::try_from_slice(dejavu::sans::regular()).expect("bundled font");
-    let names = std::cell::Cell::new(0usize);
-    let mask = labelled_rows(|m, b| {
-        let k = names.get();
-        names.set(k + 1);
-        let text = ["V1", "V2", "V3"][k.min(2)];
-        super::labels::tests::draw_text(m, &font, text, 32.0, 80.0, b - 16.0)
-    });
-    let grid = GridInfo::from_dpi(8.0 * 25.4, ScaleSource::Grid);
-    let cfg = LayoutDetectConfig {
-        min_waviness: 0.5,
-        ..LayoutDetectConfig::default()
-    };
-    let layout = cfg.detect(&mask, &grid, 10.0).expect("a layout");
-    let leads: Vec<Lead> = layout.panels.iter().map(|p| p.lead).collect();
     assert_eq!(
-        leads,
-        vec![Lead::V1, Lead::V4, Lead::V2, Lead::V5, Lead::V3, Lead::V6],
-        "{:?}",
-        layout.kind
+        leads_named(["V1", "V2", "V3"]),
+        vec![Lead::V1, Lead::V4, Lead::V2, Lead::V5, Lead::V3, Lead::V6]
     );
 }
