@@ -224,6 +224,19 @@ pub enum ScaleSource {
     Assumed,
 }
 
+/// How the paper speed was determined.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpeedSource {
+    /// Nothing said otherwise: the usual 25 mm/s (or a pipeline's setting).
+    #[default]
+    Assumed,
+    /// Read from the text printed on the page (`50mm/s`).
+    Printed,
+    /// Inferred from the traced beats' timing (no speed printed).
+    Beats,
+}
+
 /// Paper geometry: pixels per millimetre, paper speed and gain.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct GridInfo {
@@ -242,6 +255,9 @@ pub struct GridInfo {
     pub source: ScaleSource,
     /// 0..1: how clearly the scale was measured.
     pub confidence: f32,
+    /// Where `mm_per_second` came from.
+    #[serde(default)]
+    pub speed_source: SpeedSource,
 }
 
 impl GridInfo {
@@ -265,6 +281,7 @@ impl GridInfo {
             major_offset_px: None,
             source,
             confidence: 0.0,
+            speed_source: SpeedSource::Assumed,
         }
     }
 }

@@ -241,6 +241,7 @@ impl GridScaleConfig {
             },
             source: ScaleSource::Grid,
             confidence: ax.confidence.min(ay.confidence),
+            speed_source: SpeedSource::Assumed,
         }
     }
 

@@ -156,6 +156,7 @@ impl ScaleTextConfig {
         let mut out = grid.clone();
         if let Some(s) = printed.speed {
             out.mm_per_second = s.value;
+            out.speed_source = SpeedSource::Printed;
         }
         if let Some(g) = printed.gain {
             out.mm_per_mv = g.value;
