@@ -17,7 +17,10 @@
 //!   standard gain) sets `mm_per_mv` accordingly. Otherwise the grid is kept.
 //! * Without a grid, the pulse height defines the vertical scale
 //!   (`px_per_mm_y = height / 10`), the horizontal scale follows it (square
-//!   pixels) and `source` becomes `calibration_pulse`.
+//!   pixels) and `source` becomes `calibration_pulse`. Where two or more
+//!   rows' traced lengths agree on a horizontal scale within 5 % of that,
+//!   it is taken instead ([`super::row_ruler`]: a 250 mm row measures the
+//!   scale more precisely than a 10 mm pulse).
 //!
 //! ```
 //! # let toml = r#"
@@ -32,6 +35,7 @@
 //! ```
 
 use super::pulse::{find_pulse_in, FoundPulse, RowEnd};
+use super::row_ruler::row_scale;
 use crate::imaging;
 use ecgdig_core::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -102,12 +106,34 @@ impl Stage for CalibrationPulseConfig {
         let mask = inputs.mask("mask")?;
         let grid = inputs.grid("grid")?;
         let layout = inputs.layout("layout")?;
-        let heights = pulse_heights(&mask.mask, &layout, &grid, self.ink_level);
-        Ok(StageOutputs::one(self.reconcile(&grid, &heights)))
+        Ok(StageOutputs::one(
+            self.page_scale(&mask.mask, &layout, &grid),
+        ))
     }
 }
 
 impl CalibrationPulseConfig {
+    /// The scale to convert with: [`Self::reconcile`] on the pulses'
+    /// heights, the horizontal scale refined by the rows' lengths where it
+    /// came from the pulse ([`super::row_ruler`]).
+    pub fn page_scale(
+        &self,
+        mask: &image::GrayImage,
+        layout: &Layout,
+        grid: &GridInfo,
+    ) -> GridInfo {
+        let heights = pulse_heights(mask, layout, grid, self.ink_level);
+        let mut out = self.reconcile(grid, &heights);
+        if out.source == ScaleSource::CalibrationPulse
+            && grid.source != ScaleSource::CalibrationPulse
+        {
+            if let Some(ppx) = row_scale(mask, layout, &out, self.ink_level) {
+                out.px_per_mm_x = ppx;
+            }
+        }
+        out
+    }
+
     /// Combines the grid with measured pulse heights (pixels).
     pub fn reconcile(&self, grid: &GridInfo, heights: &[f32]) -> GridInfo {
         let mut out = grid.clone();

@@ -46,6 +46,12 @@
 //!    replaces the separators' choice, confirmed panels carry their
 //!    `label_score`, and rhythm strips take distinctive reads
 //!    ([`crate::layout::panels::apply_reads`]).
+//! 5. **Scale the pulse will give**: where the grid's scale is not
+//!    confident and the rows' calibration pulses (and lengths) say another
+//!    (more than [`RESCALE_TOLERANCE`] apart; the rule of
+//!    `calibration_pulse`, which converts the traces later, with its
+//!    defaults), the layout is built again at that scale, twice at most,
+//!    so that the panels' x positions and the conversion agree.
 //!
 //! ```
 //! # let toml = r#"
@@ -60,6 +66,7 @@
 //! # ecgdig_core::config::check_stage_example(toml).unwrap();
 //! ```
 
+use super::calibration::CalibrationPulseConfig;
 use super::labels;
 use super::panels::{
     apply_reads, label_agreement, labels_confirm_rows, labels_support, layout_for, page_shapes,
@@ -68,6 +75,10 @@ use super::panels::{
 use super::templates::{self, LayoutTemplate};
 use ecgdig_core::prelude::*;
 use serde::{Deserialize, Serialize};
+
+/// Relative difference between the grid's and the pulse's horizontal scale
+/// beyond which the layout is built again at the pulse's.
+pub const RESCALE_TOLERANCE: f32 = 0.005;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -304,7 +315,7 @@ impl Stage for LayoutDetectConfig {
         let mask = inputs.mask("mask")?;
         let grid = inputs.grid("grid")?;
         let image = inputs.image_opt("image");
-        let layout = self.detect_in(
+        let layout = self.detect_at_pulse_scale(
             &mask.mask,
             image.as_ref().map(|p| &p.rgb),
             &grid,
@@ -325,6 +336,33 @@ impl LayoutDetectConfig {
         page_seconds: f32,
     ) -> Result<Layout> {
         self.detect_in(mask, None, grid, page_seconds, 500.0)
+    }
+
+    /// [`Self::detect_in`], built again at the calibration pulse's scale
+    /// where `calibration_pulse` will replace the grid's with it.
+    pub fn detect_at_pulse_scale(
+        &self,
+        mask: &image::GrayImage,
+        image: Option<&image::RgbImage>,
+        grid: &GridInfo,
+        page_seconds: f32,
+        fs: f32,
+    ) -> Result<Layout> {
+        let mut layout = self.detect_in(mask, image, grid, page_seconds, fs)?;
+        let pulse = CalibrationPulseConfig::default();
+        let mut used = grid.px_per_mm_x.max(1e-3);
+        // the pulse's scale, then the rows' lengths at it
+        for _ in 0..2 {
+            let scale = pulse.page_scale(mask, &layout, grid);
+            if (scale.px_per_mm_x / used - 1.0).abs() <= RESCALE_TOLERANCE {
+                break;
+            }
+            match self.detect_in(mask, image, &scale, page_seconds, fs) {
+                Ok(l) => (layout, used) = (l, scale.px_per_mm_x),
+                Err(_) => break,
+            }
+        }
+        Ok(layout)
     }
 
     /// Detects the layout of a page; with the page `image`, pulse edges are

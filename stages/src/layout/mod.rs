@@ -18,6 +18,7 @@ pub mod labels;
 pub mod panels;
 pub mod pulse;
 pub mod pulse_edge;
+pub mod row_ruler;
 mod row_start;
 pub mod rows;
 pub mod scale_text;

@@ -382,3 +382,46 @@ fn rows_between_and_beside_pulsed_rows_stay_when_some_pulses_were_missed() {
         assert!((r.baseline_y - b).abs() < 2.0, "{ys:?} vs {baselines:?}");
     }
 }
+
+/// A pulse drawn 4 % too tall (a coarse page measures it to a pixel) on a
+/// page without a confident grid: the rows' 250 mm give the horizontal
+/// scale, the pulse only the vertical one, and the panels are placed at it.
+#[test]
+fn the_rows_length_refines_the_pulse_scale() {
+    let (mask, _, x0, _, _) = page(Pulses {
+        start: true,
+        end: false,
+        width_mm: 5.0,
+        height_mm: 10.4,
+        end_gap_mm: 0.0,
+    });
+    let assumed = GridInfo::from_dpi(90.0, ScaleSource::Assumed);
+    let layout = config()
+        .detect_at_pulse_scale(&mask, None, &assumed, 10.0, 500.0)
+        .expect("layout");
+    let scale = CalibrationPulseConfig::default().page_scale(&mask, &layout, &assumed);
+    assert_eq!(scale.source, ScaleSource::CalibrationPulse);
+    let pulse_ppy = scale.px_per_mm_y / (1.04 * PPMM);
+    assert!(
+        (pulse_ppy - 1.0).abs() < 0.02,
+        "vertical {}",
+        scale.px_per_mm_y
+    );
+    assert!(
+        (scale.px_per_mm_x / PPMM - 1.0).abs() < 0.003,
+        "horizontal {} px/mm, truth {PPMM}",
+        scale.px_per_mm_x
+    );
+    // the layout stands at that scale: column 1 starts 2.5 s in
+    let col1 = layout
+        .panels
+        .iter()
+        .find(|p| p.row == 0 && p.col == 1)
+        .expect("column 1");
+    assert!(
+        (col1.x_start - (x0 + 2.5 * 25.0 * PPMM)).abs() < 1.5,
+        "column 1 at {}, truth {}",
+        col1.x_start,
+        x0 + 250.0
+    );
+}
