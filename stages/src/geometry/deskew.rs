@@ -183,6 +183,12 @@ fn paper_colour(rgb: &image::RgbImage) -> [u8; 3] {
     out
 }
 
+/// Every how many structure points the coarse angle scan (0.2° steps)
+/// projects: a page has tens of thousands, a few thousand find the peak.
+const COARSE_STRIDE: usize = 6;
+/// Every how many points the fine scan (0.02° steps) projects.
+const FINE_STRIDE: usize = 1;
+
 /// Angle of the page's horizontal axis, degrees (positive: lines go down to
 /// the right). Rotating by this angle with [`imaging::rotate_rgb`] levels the page.
 ///
@@ -255,8 +261,8 @@ pub fn estimate_angle(rgb: &image::RgbImage, max_angle: f32, analysis_size: u32)
     let mut best = (0.0f32, f64::MIN);
     for k in -n..=n {
         let t = k as f32 * step;
-        // the coarse scan on a third of the points
-        let sc = score(t, 3);
+        // the coarse scan on a sixth of the points
+        let sc = score(t, COARSE_STRIDE);
         if sc > best.1 {
             best = (t, sc);
         }
@@ -266,7 +272,7 @@ pub fn estimate_angle(rgb: &image::RgbImage, max_angle: f32, analysis_size: u32)
     let mut vals = Vec::new();
     for k in -10..=10 {
         let t = centre + k as f32 * fine;
-        vals.push((t, score(t, 1) as f32));
+        vals.push((t, score(t, FINE_STRIDE) as f32));
     }
     let (bi, _) =
         vals.iter().enumerate().fold(
