@@ -37,7 +37,8 @@
 //!   into the sheet map before the one full-size resample.
 //! * **Light** (`flatten_light`): the paper tone per channel (a high
 //!   percentile per block, smoothed) is divided out, so a shadow band or a
-//!   colour cast leaves one paper tone.
+//!   colour cast leaves one paper tone; it is measured on the half-size
+//!   copy the lattice is measured on ([`super::light`]).
 //!
 //! Not handled yet: photos cropped inside the sheet (they
 //! pass through), and pages upside down (`deskew` turns pages on their side
@@ -58,7 +59,7 @@
 //! ```
 
 use super::lattice_warp;
-use super::light::flatten_light;
+use super::light::{flatten_light, flatten_light_from_half};
 #[cfg(test)]
 use super::sheet::apply_h;
 pub use super::sheet::{find_sheet, square_to_quad, Poly, Sheet};
@@ -156,15 +157,16 @@ impl Stage for DewarpConfig {
         if sheet.is_flat(self.flat_tolerance_px.max(FLAT_SHARE * long)) {
             return Ok(StageOutputs::one(page));
         }
-        let lattice = if self.lattice_warp {
-            let (half, _) = sheet.rectify_with(&page.rgb, 2, None);
-            lattice_warp::measure(&half, 2.0)
-        } else {
-            None
-        };
+        let half = self
+            .lattice_warp
+            .then(|| sheet.rectify_with(&page.rgb, 2, None).0);
+        let lattice = half.as_ref().and_then(|h| lattice_warp::measure(h, 2.0));
         let (mut rgb, to_input, mesh) = sheet.rectify_meshed(&page.rgb, 1, lattice.as_ref());
         if self.flatten_light {
-            flatten_light(&mut rgb);
+            match &half {
+                Some(h) => flatten_light_from_half(&mut rgb, h),
+                None => flatten_light(&mut rgb),
+            }
         }
         let t = PageTransform {
             to_original: to_input,
