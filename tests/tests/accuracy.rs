@@ -182,6 +182,17 @@ fn dev_variety_accuracy_floor() {
     );
 }
 
+// Measured 2026-12-03 on the dev/variety page at 55 dpi whose grid is not
+// confident, so that the calibration pulse (22 px) gives the scale and the
+// rows' lengths refine it: 9.89 dB (1.32 with the pulse's scale alone,
+// the layout built at the grid's).
+const PULSE_SCALE_FLOOR_DB: f64 = 9.0;
+
+#[test]
+fn dev_variety_pulse_scale_floor() {
+    dev_guard("variety", "jpg", &["E07502-0"], PULSE_SCALE_FLOOR_DB);
+}
+
 #[test]
 fn dev_bw_accuracy_floor() {
     dev_guard(
