@@ -32,3 +32,21 @@ pub fn write_output(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         )
     })
 }
+
+/// Encodes `img` as PNG and writes it with [`write_output`]: the writers of
+/// overlays, plots and masks share it.
+pub fn write_png<P>(path: &Path, img: &image::ImageBuffer<P, Vec<P::Subpixel>>) -> Result<(), Error>
+where
+    P: image::PixelWithColorType,
+    [P::Subpixel]: image::EncodableLayout,
+{
+    let mut png = Vec::new();
+    img.write_to(&mut io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .map_err(|e| {
+            Error::new(
+                ErrorClass::Output,
+                format!("cannot encode {} as PNG: {e}", path.display()),
+            )
+        })?;
+    write_output(path, &png)
+}

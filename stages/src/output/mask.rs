@@ -25,7 +25,7 @@
 //! # ecgdig_core::config::check_stage_example(toml).unwrap();
 //! ```
 
-use ecgdig_core::output::write_output;
+use ecgdig_core::output::write_png;
 use ecgdig_core::prelude::*;
 use image::GrayImage;
 use serde::{Deserialize, Serialize};
@@ -80,10 +80,7 @@ impl Stage for WriteMaskConfig {
             return Ok(StageOutputs::none());
         };
         let img = picture(&mask.mask, self.invert);
-        let mut png = Vec::new();
-        img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
-            .map_err(|e| Error::new(ErrorClass::Output, format!("cannot encode PNG: {e}")))?;
-        write_output(&path, &png)?;
+        write_png(&path, &img)?;
         Ok(StageOutputs::none())
     }
 }

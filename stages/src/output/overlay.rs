@@ -35,7 +35,7 @@
 //! ```
 
 use ab_glyph::{Font, FontRef, PxScale, ScaleFont};
-use ecgdig_core::output::write_output;
+use ecgdig_core::output::write_png;
 use ecgdig_core::prelude::*;
 use image::{Rgb, RgbImage};
 use serde::{Deserialize, Serialize};
@@ -146,13 +146,7 @@ impl Stage for WriteOverlayConfig {
             }
             None => self.draw(&page, &layout, &traces, signals.as_deref()),
         };
-        let mut bytes = Vec::new();
-        img.write_to(
-            &mut std::io::Cursor::new(&mut bytes),
-            image::ImageFormat::Png,
-        )
-        .map_err(|e| Error::new(ErrorClass::Output, format!("cannot encode overlay: {e}")))?;
-        write_output(&path, &bytes)?;
+        write_png(&path, &img)?;
         Ok(StageOutputs::none())
     }
 }

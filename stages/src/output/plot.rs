@@ -23,7 +23,7 @@
 //! # ecgdig_core::config::check_stage_example(toml).unwrap();
 //! ```
 
-use ecgdig_core::output::write_output;
+use ecgdig_core::output::write_png;
 use ecgdig_core::prelude::*;
 use plotters::prelude::*;
 use plotters::style::{register_font, FontStyle};
@@ -230,10 +230,7 @@ impl Stage for WritePlotConfig {
             return Ok(StageOutputs::none());
         };
         let img = render(self, &ctx.stem, &signals)?;
-        let mut png = Vec::new();
-        img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
-            .map_err(|e| Error::new(ErrorClass::Output, format!("cannot encode PNG: {e}")))?;
-        write_output(&path, &png)?;
+        write_png(&path, &img)?;
         Ok(StageOutputs::none())
     }
 }
