@@ -1,5 +1,6 @@
 use super::*;
 use crate::signals::convert::ToSignalsConfig;
+use crate::signals::test_pages;
 use ecgdig_render::{synthesize, SynthParams};
 
 /// 4 px/mm, read as 25 mm/s and 10 mm/mV.
@@ -30,25 +31,14 @@ fn page(record: &Record, true_speed: f32) -> (Layout, Traces) {
         for (c, &lead) in leads.iter().enumerate() {
             let (t0, t1) = (secs * c as f32, secs * (c + 1) as f32);
             let (xs, xe) = (X0 + t0 * pps_read, X0 + t1 * pps_read);
-            panels.push(Panel {
+            panels.push(test_pages::panel(
                 lead,
-                row: r,
-                col: c,
-                bbox: Rect {
-                    x0: xs,
-                    y0: base - 70.0,
-                    x1: xe,
-                    y1: base + 70.0,
-                },
-                baseline_y: base,
-                x_start: xs,
-                x_end: xe,
-                t_start: t0,
-                t_end: t1,
-                rhythm: leads.len() == 1,
-                label_score: None,
-                inverted: false,
-            });
+                (r, c),
+                base,
+                (xs, xe),
+                (t0, t1),
+                leads.len() == 1,
+            ));
             let Some(samples) = record.leads[lead.index()].as_ref() else {
                 continue;
             };

@@ -1,4 +1,5 @@
 use super::*;
+use crate::signals::test_pages;
 
 /// 4 px/mm: 100 px per second, 40 px per mV.
 fn grid() -> GridInfo {
@@ -35,25 +36,14 @@ fn page(names: &[Vec<Lead>], shown: &[Vec<(Lead, f32)>], noise: f32) -> (Layout,
         for (c, (&lead, &(signal, sign))) in row_names.iter().zip(row_shown).enumerate() {
             let (t0, t1) = (secs * c as f32, secs * (c + 1) as f32);
             let (xs, xe) = (x0 + t0 * pps, x0 + t1 * pps);
-            panels.push(Panel {
+            panels.push(test_pages::panel(
                 lead,
-                row: r,
-                col: c,
-                bbox: Rect {
-                    x0: xs,
-                    y0: base - 70.0,
-                    x1: xe,
-                    y1: base + 70.0,
-                },
-                baseline_y: base,
-                x_start: xs,
-                x_end: xe,
-                t_start: t0,
-                t_end: t1,
-                rhythm: false,
-                label_score: None,
-                inverted: false,
-            });
+                (r, c),
+                base,
+                (xs, xe),
+                (t0, t1),
+                false,
+            ));
             let points = (xs as i32..=xe as i32)
                 .map(|x| {
                     let t = t0 + (x as f32 - xs) / pps;

@@ -16,3 +16,5 @@ pub mod einthoven;
 pub mod limb_order;
 pub mod limb_rows;
 pub mod rhythm_leads;
+#[cfg(test)]
+mod test_pages;

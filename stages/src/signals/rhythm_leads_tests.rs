@@ -1,4 +1,5 @@
 use super::*;
+use crate::signals::test_pages;
 
 /// 4 px/mm: 100 px per second, 40 px per mV.
 fn grid() -> GridInfo {
@@ -25,25 +26,14 @@ fn page(strip_name: Lead, strip_lead: Lead, noise: f32) -> (Layout, Traces) {
         |lead: Lead, shown: Lead, row: usize, col: usize, t0: f32, t1: f32, noise: f32| {
             let base = 100.0 + 150.0 * row as f32;
             let (xs, xe) = (x0 + t0 * pps, x0 + t1 * pps);
-            panels.push(Panel {
+            panels.push(test_pages::panel(
                 lead,
-                row,
-                col,
-                bbox: Rect {
-                    x0: xs,
-                    y0: base - 70.0,
-                    x1: xe,
-                    y1: base + 70.0,
-                },
-                baseline_y: base,
-                x_start: xs,
-                x_end: xe,
-                t_start: t0,
-                t_end: t1,
-                rhythm: t1 - t0 > 5.0,
-                label_score: None,
-                inverted: false,
-            });
+                (row, col),
+                base,
+                (xs, xe),
+                (t0, t1),
+                t1 - t0 > 5.0,
+            ));
             let points = (xs as i32..=xe as i32)
                 .map(|x| {
                     let t = t0 + (x as f32 - xs) / pps;
