@@ -42,19 +42,10 @@ fn page(record: &Record, true_speed: f32) -> (Layout, Traces) {
             let Some(samples) = record.leads[lead.index()].as_ref() else {
                 continue;
             };
-            let points = (xs as i32..=xe as i32)
-                .map(|x| {
-                    let t = (x as f32 - X0) / pps_true;
-                    let v = dsp::sample_at(samples, t * record.fs);
-                    [x as f32, base - ppmv * v]
-                })
-                .collect();
-            traces.push(Trace {
-                panel: panels.len() - 1,
-                lead,
-                points,
-                confidence: 1.0,
-            });
+            traces.push(test_pages::traced(panels.len() - 1, lead, (xs, xe), |x| {
+                let t = (x as f32 - X0) / pps_true;
+                base - ppmv * dsp::sample_at(samples, t * record.fs)
+            }));
         }
     }
     let layout = Layout {

@@ -44,23 +44,12 @@ fn page(names: &[Vec<Lead>], shown: &[Vec<(Lead, f32)>], noise: f32) -> (Layout,
                 (t0, t1),
                 false,
             ));
-            let points = (xs as i32..=xe as i32)
-                .map(|x| {
-                    let t = t0 + (x as f32 - xs) / pps;
-                    let wobble = noise * (((x * 7919 + r as i32 * 3571) % 13) as f32 / 6.0 - 1.0);
-                    // each row at its own level
-                    [
-                        x as f32,
-                        base - 3.0 * r as f32 - ppmv * sign * mv(signal, t) + wobble,
-                    ]
-                })
-                .collect();
-            traces.push(Trace {
-                panel: panels.len() - 1,
-                lead,
-                points,
-                confidence: 1.0,
-            });
+            traces.push(test_pages::traced(panels.len() - 1, lead, (xs, xe), |x| {
+                let t = t0 + (x as f32 - xs) / pps;
+                let wobble = noise * (((x * 7919 + r as i32 * 3571) % 13) as f32 / 6.0 - 1.0);
+                // each row at its own level
+                base - 3.0 * r as f32 - ppmv * sign * mv(signal, t) + wobble
+            }));
         }
     }
     let layout = Layout {

@@ -34,23 +34,12 @@ fn page(strip_name: Lead, strip_lead: Lead, noise: f32) -> (Layout, Traces) {
                 (t0, t1),
                 t1 - t0 > 5.0,
             ));
-            let points = (xs as i32..=xe as i32)
-                .map(|x| {
-                    let t = t0 + (x as f32 - xs) / pps;
-                    let wobble = noise * ((x * 7919 % 13) as f32 / 6.0 - 1.0);
-                    // each row drawn at its own level
-                    [
-                        x as f32,
-                        base - 0.1 * ppmv * row as f32 - ppmv * mv(shown, t) + wobble,
-                    ]
-                })
-                .collect();
-            traces.push(Trace {
-                panel: panels.len() - 1,
-                lead,
-                points,
-                confidence: 1.0,
-            });
+            traces.push(test_pages::traced(panels.len() - 1, lead, (xs, xe), |x| {
+                let t = t0 + (x as f32 - xs) / pps;
+                let wobble = noise * ((x * 7919 % 13) as f32 / 6.0 - 1.0);
+                // each row drawn at its own level
+                base - 0.1 * ppmv * row as f32 - ppmv * mv(shown, t) + wobble
+            }));
         };
     for (r, leads) in rows.iter().enumerate() {
         for (c, &l) in leads.iter().enumerate() {

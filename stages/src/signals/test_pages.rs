@@ -33,3 +33,19 @@ pub(crate) fn panel(
         inverted: false,
     }
 }
+
+/// The tracing of panel `panel` (of `lead`): one point per pixel column of
+/// `xs..=xe`, at height `y(x)`.
+pub(crate) fn traced(
+    panel: usize,
+    lead: Lead,
+    (xs, xe): (f32, f32),
+    y: impl Fn(i32) -> f32,
+) -> Trace {
+    Trace {
+        panel,
+        lead,
+        points: (xs as i32..=xe as i32).map(|x| [x as f32, y(x)]).collect(),
+        confidence: 1.0,
+    }
+}
