@@ -53,6 +53,7 @@
 
 use super::convert::sample_panel;
 use crate::dsp;
+use crate::layout::panels::STANDARD_SPEED;
 use ecgdig_core::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -62,8 +63,6 @@ pub const FS: f32 = 500.0;
 const MIN_SECONDS: f32 = 0.8;
 /// Shortest panel whose heart rate is measured, seconds.
 pub const MIN_RATE_SECONDS: f32 = 2.0;
-/// Speed the assumed layout was built at, mm/s.
-const STANDARD_SPEED: f32 = 25.0;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
