@@ -11,7 +11,9 @@
 //! trace stays dark, and dividing by the local background removes shadows,
 //! wrinkles and colour casts. The ratio maps linearly to ink strength between
 //! `ink_ratio` (full ink) and `paper_ratio` (no ink). Areas far darker than the
-//! page (scanner borders, the black corners of a rotated photo) are excluded.
+//! page (scanner borders, the black corners of a rotated photo) are excluded,
+//! and so is a margin around thick near-black areas: the edge of a sheet on
+//! a dark scanner bed is a long dark line, not a trace ([`super::off_paper`]).
 //! A grid printed as dark as the trace is removed by its geometry
 //! ([`remove_lattice`], module [`super::lattice`]): straight full-height mask
 //! columns are grid lines, and so are full-width rows that repeat at the
@@ -39,6 +41,7 @@
 
 use super::dots::remove_dots;
 use super::lattice::remove_lattice;
+use super::off_paper::off_paper_zone;
 use crate::imaging;
 use ecgdig_core::prelude::*;
 use image::GrayImage;
@@ -67,6 +70,12 @@ pub struct ClassicalSegmentConfig {
     /// `crowded_ink_ratio` (a trace drawn through a deep shadow).
     pub max_black_fraction: f32,
     pub crowded_ink_ratio: f32,
+    /// Near-black areas holding a square of twice this size (mm; half that
+    /// deep at the image's border) are off the paper (a scanner bed, a
+    /// desk): they and `off_paper_margin_mm` around them hold no ink, so a
+    /// sheet's edge is not read as a row ([`super::off_paper`]). 0 = off.
+    pub off_paper_core_mm: f32,
+    pub off_paper_margin_mm: f32,
     /// Most of the page (fraction of pixels) that may count as ink: on a
     /// page whose grid is dark (a deep teal or grey), `paper_ratio` is
     /// lowered until no more than this is ink, so the grid stays paper.
@@ -101,6 +110,8 @@ impl Default for ClassicalSegmentConfig {
             black_fraction: 0.3,
             max_black_fraction: 0.4,
             crowded_ink_ratio: 0.3,
+            off_paper_core_mm: 2.0,
+            off_paper_margin_mm: 1.0,
             max_ink_fraction: 0.05,
             lattice_min_coverage: 0.4,
             lattice_rows: true,
@@ -167,6 +178,14 @@ register_stage!(
         (
             "crowded_ink_ratio",
             "in a near-black neighbourhood a pixel is ink only at most this ratio to its background (a trace through a deep shadow)"
+        ),
+        (
+            "off_paper_core_mm",
+            "near-black areas holding a square of twice this size (mm) are off the paper (scanner bed, desk) and hold no ink; 0 = off"
+        ),
+        (
+            "off_paper_margin_mm",
+            "how far around an off-paper area (its edge against the sheet) no ink is kept, mm"
         ),
         (
             "max_ink_fraction",
@@ -241,6 +260,16 @@ impl ClassicalSegmentConfig {
         } else {
             None
         };
+        let off_paper = match &crowd {
+            Some(_) if self.off_paper_core_mm > 0.0 => Some(off_paper_zone(
+                &dark,
+                w,
+                h,
+                ((self.off_paper_core_mm * ppmm).round() as usize).max(1),
+                (self.off_paper_margin_mm.max(0.0) * ppmm).round() as usize,
+            )),
+            _ => None,
+        };
         let max_crowd = (self.max_black_fraction.clamp(0.0, 1.0) * 255.0) as u8;
         let lo = self.ink_ratio;
         // at low resolution thin strokes lose contrast to their neighbours
@@ -276,6 +305,9 @@ impl ClassicalSegmentConfig {
                     if c[i] > max_crowd && p as f32 > self.crowded_ink_ratio * b as f32 {
                         *o = 0;
                     }
+                }
+                if off_paper.as_ref().is_some_and(|z| z[i]) {
+                    *o = 0;
                 }
             }
         }

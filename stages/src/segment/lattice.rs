@@ -89,7 +89,7 @@ pub fn remove_lattice(
         1
     };
     clear_vertical(m, &src, (w, h), &vlines, &hlines, over_y);
-    clear_horizontal(m, &src, (w, h), &vlines, &hlines);
+    clear_horizontal(m, &src, (w, h), &vlines, &hlines, (ppx, ppy));
 }
 
 /// Per column and per row, how many pixels reach each `LATTICE_COVER`
@@ -232,6 +232,42 @@ fn overdrawn_level(strength: impl Iterator<Item = u8>) -> u8 {
     s[mid].saturating_add(LATTICE_OVERDRAWN)
 }
 
+/// The columns where a flat trace lies along the horizontal line `(ya, ye)`
+/// (rows): on a lattice as dark as the trace, a trace lying on a line is as
+/// strong as the line, so strength cannot tell them apart, but the line is
+/// then thicker than the lattice's lines: the columns whose ink in the
+/// line's rows is thicker than nine lines in ten of the page, over stretches
+/// of `LATTICE_OVERDRAWN_MM` at least. None where the line is no thicker.
+fn overdrawn_thickness(
+    src: &[u8],
+    w: usize,
+    lines: &[(usize, usize)],
+    (ya, ye): (usize, usize),
+    ppx: f32,
+) -> Vec<bool> {
+    // the lattice's thick lines (a line's height in pixels depends on where
+    // it falls between pixel rows), less the few a trace lies on
+    let mut heights: Vec<usize> = lines
+        .iter()
+        .filter(|&&l| l != (ya, ye))
+        .map(|&(a, e)| e - a)
+        .collect();
+    if heights.len() < 4 {
+        return vec![false; w];
+    }
+    let k = heights.len() * 9 / 10;
+    let t = *heights.select_nth_unstable(k).1;
+    if ye - ya <= t {
+        return vec![false; w];
+    }
+    let count = |x: usize| (ya..ye).filter(|&y| src[y * w + x] >= LATTICE_INK).count();
+    let thicker = (0..w).map(|x| count(x) > t).collect();
+    drop_short(
+        thicker,
+        (LATTICE_OVERDRAWN_MM * ppx).round().max(1.0) as usize,
+    )
+}
+
 /// `over` with its runs shorter than `min_len` unset.
 fn drop_short(mut over: Vec<bool>, min_len: usize) -> Vec<bool> {
     for (a, b) in runs(&over) {
@@ -293,20 +329,24 @@ fn clear_vertical(
 }
 
 /// Clears horizontal line pixels (their crossings with vertical lines
-/// always), except where a stroke crosses the line or the mask is far
-/// stronger than the line itself.
+/// always), except where a stroke crosses the line, the mask is far
+/// stronger than the line itself, or the ink is thicker than the line (a
+/// flat trace lying on it, [`overdrawn_thickness`]).
 fn clear_horizontal(
     m: &mut [u8],
     src: &[u8],
     (w, h): (usize, usize),
     vlines: &[bool],
     hlines: &[bool],
+    pp: (f32, f32),
 ) {
     let ink = |x: usize, y: usize| src[y * w + x] >= LATTICE_INK;
-    for (ya, ye) in runs(hlines) {
+    let lines = runs(hlines);
+    for &(ya, ye) in &lines {
         let yb = ye - 1;
         let keep_above =
             overdrawn_level((0..w).map(|x| (ya..=yb).map(|y| src[y * w + x]).max().unwrap_or(0)));
+        let thick = overdrawn_thickness(src, w, &lines, (ya, ye), pp.0);
         for x in 0..w {
             if vlines[x] {
                 for yy in ya..=yb {
@@ -314,7 +354,7 @@ fn clear_horizontal(
                 }
                 continue;
             }
-            if (ya..=yb).any(|y| src[y * w + x] > keep_above) {
+            if thick[x] || (ya..=yb).any(|y| src[y * w + x] > keep_above) {
                 continue;
             }
             let side = |ys: Option<usize>| -> bool {
@@ -397,6 +437,21 @@ mod tests {
             assert_eq!(at(&m, 49, y), 255, "trace row {y}");
         }
         assert_eq!(at(&m, 50, 30), 0, "vertical line");
+    }
+
+    #[test]
+    fn a_flat_trace_lying_on_a_lattice_line_stays() {
+        // a one-pixel lattice as dark as the trace, with a two-pixel flat
+        // trace lying on the line at y = 100 (rows 100 and 101) from x = 10
+        let mut m = lattice(true, true);
+        for x in 10..230 {
+            m[100 * W + x] = 255;
+            m[101 * W + x] = 255;
+        }
+        remove_lattice(&mut m, W, H, PP, 0.4, true);
+        assert_eq!(at(&m, 49, 40), 0, "horizontal line");
+        assert_eq!(at(&m, 49, 101), 255, "flat trace on a line");
+        assert_eq!(at(&m, 5, 100), 0, "the line beside the trace");
     }
 
     #[test]

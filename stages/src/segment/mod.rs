@@ -15,4 +15,5 @@ pub mod dots;
 pub mod fallback;
 pub mod lattice;
 pub mod mask_file;
+pub mod off_paper;
 pub mod onnx;
