@@ -27,11 +27,25 @@ out = sys.argv[1]
 ev = json.load(open(os.path.join(out, "eval.json")))
 
 # Lead naming: a truth panel counts as named right when, of the pipeline's
-# panels whose box holds the truth panel's box centre, the one with the
-# nearest centre names the same lead (a -aVR panel named aVR is right).
-def centre(q):
+# panels whose box holds the truth panel's point, the one with the nearest
+# centre names the same lead (a -aVR panel named aVR is right). The point is
+# the box's horizontal centre at the median height of the lead's plotted
+# pixels (its baseline): a lead with one tall wave has a box whose centre
+# lies in the next row.
+def centre(ld):
+    q = ld["lead_bounding_box"]
     ys = [q[k][0] for k in "0123"]; xs = [q[k][1] for k in "0123"]
-    return sum(xs) / 4, sum(ys) / 4
+    x, y = sum(xs) / 4, sum(ys) / 4
+    px = ld.get("plotted_pixels")
+    if isinstance(px, str):
+        try:
+            px = json.loads(px)
+        except ValueError:
+            px = None
+    if px:
+        py = sorted(p[0] for p in px)
+        y = py[len(py) // 2]
+    return x, y
 
 def pred_panels(p):
     try:
@@ -44,7 +58,7 @@ def pred_panels(p):
             lead = v.get("lead") or v.get("lead_name")
             box = v.get("bbox") or v.get("box") or v.get("bounding_box")
             if isinstance(lead, str) and box is not None:
-                found.append((lead, box))
+                found.append((lead, box, v.get("baseline_y")))
             for x in v.values():
                 walk(x)
         elif isinstance(v, list):
@@ -68,9 +82,12 @@ def inside(box, x, y):
     b = box_xyxy(box)
     return b is not None and b[0] <= x <= b[2] and b[1] <= y <= b[3]
 
-def dist(box, x, y):
+def dist(box, base, x, y):
+    # to the panel's baseline where it has one (boxes reach into the
+    # neighbouring rows, so their centres mislead)
     b = box_xyxy(box)
-    return ((b[0] + b[2]) / 2 - x) ** 2 + ((b[1] + b[3]) / 2 - y) ** 2
+    cy = base if isinstance(base, (int, float)) else (b[1] + b[3]) / 2
+    return ((b[0] + b[2]) / 2 - x) ** 2 + (cy - y) ** 2
 
 total = right = 0
 pages_with_panels = 0
@@ -82,8 +99,8 @@ for f in sorted(os.listdir(os.path.join(out, "pages"))):
     pages_with_panels += bool(pred)
     for ld in truth["leads"]:
         total += 1
-        x, y = centre(ld["lead_bounding_box"])
-        got = sorted((dist(box, x, y), lead) for lead, box in pred if inside(box, x, y))
+        x, y = centre(ld)
+        got = sorted((dist(box, base, x, y), lead) for lead, box, base in pred if inside(box, x, y))
         right += bool(got) and got[0][1].lstrip("-") == ld["lead_name"]
 print(f"lead names at the truth position: {right}/{total} = {right / max(total, 1):.1%}"
       f" (pipeline JSON with panels on {pages_with_panels} pages)")
