@@ -267,6 +267,8 @@ impl ClassicalSegmentConfig {
                 h,
                 ((self.off_paper_core_mm * ppmm).round() as usize).max(1),
                 (self.off_paper_margin_mm.max(0.0) * ppmm).round() as usize,
+                // about 2.5 px per mm is fine enough for the bed
+                ((ppmm / 2.5) as usize).clamp(1, 4),
             )),
             _ => None,
         };

@@ -18,16 +18,64 @@
 
 /// Pixels on or within `margin` of a thick near-black area. `dark` is
 /// non-zero where a pixel is near-black; `core` is the half-size of the
-/// square an area must hold to count as off the paper.
-pub fn off_paper_zone(dark: &[u8], w: usize, h: usize, core: usize, margin: usize) -> Vec<bool> {
-    let set: Vec<bool> = dark.iter().map(|&d| d != 0).collect();
-    let counts = Integral::new(&set, w, h);
-    let inner: Vec<bool> = (0..w * h)
-        .map(|i| {
-            let (n, area) = counts.window(i % w, i / w, core);
-            n == area
-        })
-        .collect();
+/// square an area must hold to count as off the paper. The zone is found on
+/// a copy `factor` times smaller (a block is dark for the square test when
+/// all its pixels are, and joins a wedge when any is): the bed is large, and
+/// a page at full size costs sixteen times more at `factor` 4.
+pub fn off_paper_zone(
+    dark: &[u8],
+    w: usize,
+    h: usize,
+    core: usize,
+    margin: usize,
+    factor: usize,
+) -> Vec<bool> {
+    let f = factor.max(1);
+    let (sw, sh) = (w.div_ceil(f), h.div_ceil(f));
+    let mut all = vec![true; sw * sh];
+    let mut any = vec![false; sw * sh];
+    for (y, row) in dark.chunks_exact(w.max(1)).take(h).enumerate() {
+        let base = (y / f) * sw;
+        for (x, &d) in row.iter().enumerate() {
+            let i = base + x / f;
+            all[i] &= d != 0;
+            any[i] |= d != 0;
+        }
+    }
+    let small = zone(
+        &all,
+        &any,
+        (sw, sh),
+        ((core + f / 2) / f).max(1),
+        margin.div_ceil(f),
+    );
+    let mut out = vec![false; w * h];
+    for (y, row) in out.chunks_exact_mut(w.max(1)).enumerate() {
+        let base = (y / f) * sw;
+        for (x, o) in row.iter_mut().enumerate() {
+            *o = small[base + x / f];
+        }
+    }
+    out
+}
+
+/// [`off_paper_zone`] at one scale: `inner` is dark for the square test,
+/// `set` for joining a wedge.
+fn zone(
+    inner_of: &[bool],
+    set: &[bool],
+    (w, h): (usize, usize),
+    core: usize,
+    margin: usize,
+) -> Vec<bool> {
+    let counts = Integral::new(inner_of, w, h);
+    let mut inner = vec![false; w * h];
+    for y in 0..h {
+        for x in 0..w {
+            let (n, area) = counts.window(x, y, core);
+            inner[y * w + x] = n == area;
+        }
+    }
     // (`reach`, not the border itself: `deskew` fills the corners it
     // uncovers with paper colour, so a rotated bed band may stop short of it)
     let reach = core.max(w.min(h) / 20).min(w / 2).min(h / 2);
@@ -36,19 +84,28 @@ pub fn off_paper_zone(dark: &[u8], w: usize, h: usize, core: usize, margin: usiz
         x < reach || y < reach || x + reach >= w || y + reach >= h
     };
     let seeds: Vec<bool> = (0..w * h).map(|i| inner[i] && in_band(i)).collect();
+    if !seeds.contains(&true) {
+        return vec![false; w * h];
+    }
     let bed = flood(&seeds, |i| inner[i], w, h);
     // the opening: the thick areas grown back to their dark pixels
     let grown = Integral::new(&bed, w, h);
-    let opened: Vec<bool> = (0..w * h)
-        .map(|i| set[i] && grown.window(i % w, i / w, core).0 > 0)
-        .collect();
+    let mut opened = vec![false; w * h];
+    for y in 0..h {
+        for x in 0..w {
+            opened[y * w + x] = set[y * w + x] && grown.window(x, y, core).0 > 0;
+        }
+    }
     // where a wedge of bed thins out along the border, its dark pixels
     // there belong to it too
-    let bed = flood(&opened, |i| set[i] && in_band(i), w, h);
-    let bed = Integral::new(&bed, w, h);
-    (0..w * h)
-        .map(|i| bed.window(i % w, i / w, margin).0 > 0)
-        .collect()
+    let bed = Integral::new(&flood(&opened, |i| set[i] && in_band(i), w, h), w, h);
+    let mut out = vec![false; w * h];
+    for y in 0..h {
+        for x in 0..w {
+            out[y * w + x] = bed.window(x, y, margin).0 > 0;
+        }
+    }
+    out
 }
 
 /// The pixels connected (4-neighbours) to a seed through pixels that pass:
@@ -130,7 +187,7 @@ mod tests {
         // a bed band 6 px deep along the top, as a scan at an angle leaves it
         let (w, h) = (80, 60);
         let dark = page(w, h, |_, y| y < 6);
-        let zone = off_paper_zone(&dark, w, h, 4, 2);
+        let zone = off_paper_zone(&dark, w, h, 4, 2, 1);
         assert!(zone[3 * w + 40], "inside the band");
         assert!(zone[7 * w + 40], "the band's edge, within the margin");
         assert!(!zone[20 * w + 40], "the paper below it");
@@ -141,7 +198,7 @@ mod tests {
         // a thick shadow blot with paper all round it (a trace may cross it)
         let (w, h) = (80, 60);
         let dark = page(w, h, |x, y| (20..50).contains(&x) && (25..45).contains(&y));
-        let zone = off_paper_zone(&dark, w, h, 4, 2);
+        let zone = off_paper_zone(&dark, w, h, 4, 2, 1);
         assert!(zone.iter().all(|&z| !z));
     }
 
@@ -150,7 +207,7 @@ mod tests {
         // deskew filled a 3 px wedge of paper between the band and the border
         let (w, h) = (200, 160);
         let dark = page(w, h, |_, y| (3..14).contains(&y));
-        let zone = off_paper_zone(&dark, w, h, 4, 2);
+        let zone = off_paper_zone(&dark, w, h, 4, 2, 1);
         assert!(zone[8 * w + 100] && zone[15 * w + 100]);
         assert!(!zone[30 * w + 100]);
     }
@@ -161,7 +218,7 @@ mod tests {
         // and thins to nothing at the right
         let (w, h) = (200, 160);
         let dark = page(w, h, |x, y| y < 12 - x * 12 / w);
-        let zone = off_paper_zone(&dark, w, h, 4, 2);
+        let zone = off_paper_zone(&dark, w, h, 4, 2, 1);
         assert!(zone[3 * w + 20], "the thick end");
         assert!(
             zone[w + 180] && zone[3 * w + 180],
@@ -171,12 +228,24 @@ mod tests {
     }
 
     #[test]
+    fn the_zone_found_at_a_quarter_size_matches_the_full_size_one() {
+        let (w, h) = (200, 160);
+        let dark = page(w, h, |x, y| y < 16 - x * 16 / w || x > 188);
+        let full = off_paper_zone(&dark, w, h, 8, 4, 1);
+        let small = off_paper_zone(&dark, w, h, 8, 4, 4);
+        let differ = full.iter().zip(&small).filter(|(a, b)| a != b).count();
+        // (the boundary moves by up to a block: about 2 % of this page)
+        assert!(differ * 25 < w * h, "{differ} pixels differ");
+        assert!(small[5 * w + 20] && small[80 * w + 195] && !small[80 * w + 100]);
+    }
+
+    #[test]
     fn a_thin_stroke_and_a_narrow_shadow_stay_on_paper() {
         // a 2 px trace across the page and a 6 px shadow down it: neither
         // holds a 9 px square
         let (w, h) = (80, 60);
         let dark = page(w, h, |x, y| (30..32).contains(&y) || (40..46).contains(&x));
-        let zone = off_paper_zone(&dark, w, h, 4, 2);
+        let zone = off_paper_zone(&dark, w, h, 4, 2, 1);
         assert!(zone.iter().all(|&z| !z));
     }
 }
