@@ -197,6 +197,33 @@ fn a_label_under_noise_is_still_read() {
 }
 
 #[test]
+fn a_letter_cut_in_two_by_a_cleared_grid_line_is_read_whole() {
+    // a vertical grid line cleared from the mask through the middle of each
+    // name's last letter leaves it in two pieces
+    let f = sans();
+    for text in ["aVR", "V4", "V6"] {
+        let mut m = GrayImage::new(120, 60);
+        draw_text(&mut m, &f, text, 24.0, 20.0, 15.0);
+        let comps = components(&m, (0, 0, 120, 60), 100, 5.0);
+        let last = comps.iter().max_by_key(|c| c.x1).expect("glyphs");
+        let cut = (last.x0 + last.x1) / 2;
+        for y in 0..60 {
+            for x in cut..cut + 2 {
+                m.put_pixel(x as u32, y, Luma([0]));
+            }
+        }
+        let win = Rect {
+            x0: 0.0,
+            y0: 0.0,
+            x1: 120.0,
+            y1: 60.0,
+        };
+        let r = read_window(&m, win, (20.0, 15.0), 5.0, 100).expect("read");
+        assert_eq!(r.text, text);
+    }
+}
+
+#[test]
 fn the_nearer_of_two_equal_words_is_read() {
     let f = sans();
     let mut m = GrayImage::new(400, 60);

@@ -221,8 +221,66 @@ fn expected_height(ch: char) -> f32 {
 }
 
 /// Decodes a word to the best lead name, or `None` when it has no glyph
-/// or more than five.
+/// or more than five. A glyph may come in two pieces (a grid line cleared
+/// through a letter, a thin serif stroke too faint for the mask): each pair
+/// of neighbouring pieces closer than [`MAX_SPLIT_GAP`] of the word's
+/// height is also tried as one glyph, at a small cost.
 pub fn decode(word: &[Component]) -> Option<WordRead> {
+    let mut best = decode_glyphs(word);
+    let tall = word
+        .iter()
+        .filter(|c| !c.is_dash())
+        .map(|c| c.h())
+        .max()
+        .unwrap_or(1) as f32;
+    for i in 1..word.len() {
+        let (a, b) = (&word[i - 1], &word[i]);
+        let gap = b.x0 as f32 - a.x1 as f32 - 1.0;
+        if a.is_dash() || b.is_dash() || gap > MAX_SPLIT_GAP * tall {
+            continue;
+        }
+        let mut joined = word.to_vec();
+        joined.splice(i - 1..=i, [merged(a, b)]);
+        if let Some(mut read) = decode_glyphs(&joined) {
+            read.score -= MERGE_COST;
+            if best.as_ref().is_none_or(|r| read.score > r.score) {
+                best = Some(read);
+            }
+        }
+    }
+    best
+}
+
+/// Largest gap (fraction of the word's height) between two pieces tried
+/// as one glyph.
+const MAX_SPLIT_GAP: f32 = 0.2;
+/// Score cost of reading two pieces as one glyph.
+const MERGE_COST: f32 = 0.03;
+
+/// One component holding the pixels of both.
+fn merged(a: &Component, b: &Component) -> Component {
+    let (x0, y0) = (a.x0.min(b.x0), a.y0.min(b.y0));
+    let (x1, y1) = (a.x1.max(b.x1), a.y1.max(b.y1));
+    let bw = x1 - x0 + 1;
+    let mut ink = vec![0f32; bw * (y1 - y0 + 1)];
+    for c in [a, b] {
+        for (k, &v) in c.ink.iter().enumerate() {
+            let (x, y) = (c.x0 + k % c.w(), c.y0 + k / c.w());
+            let o = &mut ink[(y - y0) * bw + (x - x0)];
+            *o = o.max(v);
+        }
+    }
+    Component {
+        x0,
+        y0,
+        x1,
+        y1,
+        ink,
+    }
+}
+
+/// [`decode`] of one split of the word into glyphs.
+fn decode_glyphs(word: &[Component]) -> Option<WordRead> {
     if word.is_empty() || word.len() > 5 {
         return None;
     }
