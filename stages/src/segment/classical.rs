@@ -308,7 +308,7 @@ impl ClassicalSegmentConfig {
                         *o = 0;
                     }
                 }
-                if off_paper.as_ref().is_some_and(|z| z[i]) {
+                if off_paper.as_ref().is_some_and(|z| z.contains(i % w, i / w)) {
                     *o = 0;
                 }
             }

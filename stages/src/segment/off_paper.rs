@@ -29,34 +29,70 @@ pub fn off_paper_zone(
     core: usize,
     margin: usize,
     factor: usize,
-) -> Vec<bool> {
+) -> OffPaperZone {
     let f = factor.max(1);
     let (sw, sh) = (w.div_ceil(f), h.div_ceil(f));
-    let mut all = vec![true; sw * sh];
+    let mut all = vec![false; sw * sh];
     let mut any = vec![false; sw * sh];
-    for (y, row) in dark.chunks_exact(w.max(1)).take(h).enumerate() {
-        let base = (y / f) * sw;
-        for (x, &d) in row.iter().enumerate() {
-            let i = base + x / f;
-            all[i] &= d != 0;
-            any[i] |= d != 0;
+    // each band of f rows: the lowest and highest value per column, then
+    // per block of f columns
+    let (mut lo, mut hi) = (vec![0u8; w], vec![0u8; w]);
+    for (sy, band) in dark.chunks(w.max(1) * f).take(sh).enumerate() {
+        lo.fill(u8::MAX);
+        hi.fill(0);
+        for row in band.chunks_exact(w.max(1)) {
+            for ((l, u), &d) in lo.iter_mut().zip(hi.iter_mut()).zip(row) {
+                *l = (*l).min(d);
+                *u = (*u).max(d);
+            }
+        }
+        let base = sy * sw;
+        for (sx, (l, u)) in lo.chunks(f).zip(hi.chunks(f)).enumerate() {
+            all[base + sx] = l.iter().all(|&d| d != 0);
+            any[base + sx] = u.iter().any(|&d| d != 0);
         }
     }
-    let small = zone(
+    let cells = zone(
         &all,
         &any,
         (sw, sh),
         ((core + f / 2) / f).max(1),
         margin.div_ceil(f),
     );
-    let mut out = vec![false; w * h];
-    for (y, row) in out.chunks_exact_mut(w.max(1)).enumerate() {
-        let base = (y / f) * sw;
-        for (x, o) in row.iter_mut().enumerate() {
-            *o = small[base + x / f];
+    OffPaperZone { cells, w, sw, f }
+}
+
+/// The off-paper zone of a page, kept at the scale it was found at.
+pub struct OffPaperZone {
+    cells: Vec<bool>,
+    /// The page's width, px.
+    w: usize,
+    /// The zone's width, cells.
+    sw: usize,
+    /// Page pixels per cell, along each axis.
+    f: usize,
+}
+
+impl OffPaperZone {
+    /// Whether the page's pixel `(x, y)` is off the paper.
+    pub fn contains(&self, x: usize, y: usize) -> bool {
+        self.cells
+            .get((y / self.f) * self.sw + x / self.f)
+            .copied()
+            .unwrap_or(false)
+    }
+}
+
+/// The page's pixel at row-major index `i`.
+impl std::ops::Index<usize> for OffPaperZone {
+    type Output = bool;
+    fn index(&self, i: usize) -> &bool {
+        if self.contains(i % self.w, i / self.w) {
+            &true
+        } else {
+            &false
         }
     }
-    out
 }
 
 /// [`off_paper_zone`] at one scale: `inner` is dark for the square test,
@@ -199,7 +235,7 @@ mod tests {
         let (w, h) = (80, 60);
         let dark = page(w, h, |x, y| (20..50).contains(&x) && (25..45).contains(&y));
         let zone = off_paper_zone(&dark, w, h, 4, 2, 1);
-        assert!(zone.iter().all(|&z| !z));
+        assert!((0..w * h).all(|i| !zone[i]));
     }
 
     #[test]
@@ -233,7 +269,7 @@ mod tests {
         let dark = page(w, h, |x, y| y < 16 - x * 16 / w || x > 188);
         let full = off_paper_zone(&dark, w, h, 8, 4, 1);
         let small = off_paper_zone(&dark, w, h, 8, 4, 4);
-        let differ = full.iter().zip(&small).filter(|(a, b)| a != b).count();
+        let differ = (0..w * h).filter(|&i| full[i] != small[i]).count();
         // (the boundary moves by up to a block: about 2 % of this page)
         assert!(differ * 25 < w * h, "{differ} pixels differ");
         assert!(small[5 * w + 20] && small[80 * w + 195] && !small[80 * w + 100]);
@@ -246,6 +282,6 @@ mod tests {
         let (w, h) = (80, 60);
         let dark = page(w, h, |x, y| (30..32).contains(&y) || (40..46).contains(&x));
         let zone = off_paper_zone(&dark, w, h, 4, 2, 1);
-        assert!(zone.iter().all(|&z| !z));
+        assert!((0..w * h).all(|i| !zone[i]));
     }
 }
