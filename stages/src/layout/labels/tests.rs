@@ -66,14 +66,18 @@ fn sans() -> FontRef<'static> {
 fn read_alone(font: &FontRef<'_>, text: &str, px: f32) -> Option<WordRead> {
     let mut m = GrayImage::new((px * 4.0) as u32 + 20, (px * 2.0) as u32 + 20);
     draw_text(&mut m, font, text, px, 10.0, 10.0);
-    let win = Rect {
+    // px per em ~ 1.4 x cap height; call a 3.5 mm cap height a 5 mm em
+    read_window(&m, whole(&m), (10.0, 10.0), px / 5.0, 100)
+}
+
+/// The whole mask as a search window.
+fn whole(m: &GrayImage) -> Rect {
+    Rect {
         x0: 0.0,
         y0: 0.0,
         x1: m.width() as f32,
         y1: m.height() as f32,
-    };
-    // px per em ~ 1.4 x cap height; call a 3.5 mm cap height a 5 mm em
-    read_window(&m, win, (10.0, 10.0), px / 5.0, 100)
+    }
 }
 
 #[test]
@@ -185,13 +189,7 @@ fn a_label_under_noise_is_still_read() {
         let mut m = GrayImage::new(120, 60);
         draw_text(&mut m, &f, text, 24.0, 20.0, 15.0);
         add_noise(&mut m, 0.01, k as u64);
-        let win = Rect {
-            x0: 0.0,
-            y0: 0.0,
-            x1: 120.0,
-            y1: 60.0,
-        };
-        let r = read_window(&m, win, (20.0, 15.0), 5.0, 100).expect("read");
+        let r = read_window(&m, whole(&m), (20.0, 15.0), 5.0, 100).expect("read");
         assert_eq!(r.text, *text);
     }
 }
@@ -212,13 +210,7 @@ fn a_letter_cut_in_two_by_a_cleared_grid_line_is_read_whole() {
                 m.put_pixel(x as u32, y, Luma([0]));
             }
         }
-        let win = Rect {
-            x0: 0.0,
-            y0: 0.0,
-            x1: 120.0,
-            y1: 60.0,
-        };
-        let r = read_window(&m, win, (20.0, 15.0), 5.0, 100).expect("read");
+        let r = read_window(&m, whole(&m), (20.0, 15.0), 5.0, 100).expect("read");
         assert_eq!(r.text, text);
     }
 }

@@ -227,12 +227,7 @@ fn expected_height(ch: char) -> f32 {
 /// height is also tried as one glyph, at a small cost.
 pub fn decode(word: &[Component]) -> Option<WordRead> {
     let mut best = decode_glyphs(word);
-    let tall = word
-        .iter()
-        .filter(|c| !c.is_dash())
-        .map(|c| c.h())
-        .max()
-        .unwrap_or(1) as f32;
+    let tall = tallest(word);
     for i in 1..word.len() {
         let (a, b) = (&word[i - 1], &word[i]);
         let gap = b.x0 as f32 - a.x1 as f32 - 1.0;
@@ -249,6 +244,15 @@ pub fn decode(word: &[Component]) -> Option<WordRead> {
         }
     }
     best
+}
+
+/// The height of a word's tallest letter (dashes aside), px.
+fn tallest(word: &[Component]) -> f32 {
+    word.iter()
+        .filter(|c| !c.is_dash())
+        .map(|c| c.h())
+        .max()
+        .unwrap_or(1) as f32
 }
 
 /// Largest gap (fraction of the word's height) between two pieces tried
@@ -304,12 +308,7 @@ fn decode_glyphs(word: &[Component]) -> Option<WordRead> {
     let mut best: Option<WordRead> = None;
     for (a, b, cost) in spans {
         let part = &word[a..b];
-        let tall = part
-            .iter()
-            .filter(|c| !c.is_dash())
-            .map(|c| c.h())
-            .max()
-            .unwrap_or(1) as f32;
+        let tall = tallest(part);
         for &(text, lead, inverted) in NAMES.iter() {
             if text.chars().count() != part.len() {
                 continue;
