@@ -13,12 +13,44 @@ pub(super) const SOLID_MIN_MM: f32 = 1.5;
 /// A row's start moves past ink only this sparse (share of columns).
 pub(super) const MAX_SKIPPED_DENSITY: f32 = 0.25;
 
+/// ... and inked over at least this share of their columns, from their
+/// first `min_len` columns to their last: a grid's crossings left along a
+/// baseline, a millimetre apart, bridge into a run (or lead into a trace's)
+/// but ink a column in four or five.
+pub(super) const SOLID_MIN_DENSITY: f32 = 0.6;
+
 /// `occ` keeping only the runs (gaps up to `max_gap` bridged) at least
-/// `min_len` long.
+/// `min_len` long, trimmed at both ends to where they are
+/// [`SOLID_MIN_DENSITY`] inked over `min_len` columns.
 pub(super) fn solid(occ: &[bool], max_gap: usize, min_len: usize) -> Vec<bool> {
+    let min_len = min_len.max(1);
+    let need = (SOLID_MIN_DENSITY * min_len as f32).ceil() as usize;
+    let dense_from = |x: usize, b: usize| {
+        occ[x..(x + min_len).min(b + 1)]
+            .iter()
+            .filter(|&&o| o)
+            .count()
+            >= need
+    };
+    let dense_to = |x: usize, a: usize| {
+        occ[(x + 1).saturating_sub(min_len).max(a)..=x]
+            .iter()
+            .filter(|&&o| o)
+            .count()
+            >= need
+    };
     let mut out = vec![false; occ.len()];
     for (a, b) in stretches(occ, max_gap) {
-        if b - a + 1 >= min_len.max(1) {
+        if b - a + 1 < min_len {
+            continue;
+        }
+        let Some(a) = (a..=b).find(|&x| occ[x] && dense_from(x, b)) else {
+            continue;
+        };
+        let Some(b) = (a..=b).rev().find(|&x| occ[x] && dense_to(x, a)) else {
+            continue;
+        };
+        if b - a + 1 >= min_len {
             out[a..=b].copy_from_slice(&occ[a..=b]);
         }
     }
@@ -58,7 +90,13 @@ pub(super) fn start_past_lines(
                 .iter()
                 .filter(|&&v| v >= lvl)
                 .count();
-            inked as f32 >= LINE_DENSITY * (end - start) as f32
+            // (and begins at `start`, where the row's ink does: a flat
+            // trace's rows further right are no line from the page's edge)
+            let lead_in = (start + (EDGE_MM * ppx).ceil() as usize).min(end);
+            let begins = m[yy * w + start..yy * w + lead_in]
+                .iter()
+                .any(|&v| v >= lvl);
+            begins && inked as f32 >= LINE_DENSITY * (end - start) as f32
         })
         .collect();
     if lines.is_empty() {
@@ -157,4 +195,49 @@ pub(super) fn past_label(
 /// A pixel coordinate as a column or row index.
 fn r_col(v: f32) -> usize {
     v.max(0.0).round() as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Grid crossings a millimetre (4 px) apart from the page's edge, then
+    /// a trace from column 36.
+    fn crossings_then_trace() -> Vec<bool> {
+        (0..120)
+            .map(|x| if x < 36 { x % 4 == 1 } else { true })
+            .collect()
+    }
+
+    #[test]
+    fn a_grids_crossings_leading_into_a_trace_are_not_solid() {
+        let s = solid(&crossings_then_trace(), 4, 6);
+        // (the last crossing, within a window of the trace, may join it)
+        let first = s.iter().position(|&o| o);
+        assert!(first.is_some_and(|x| (33..=36).contains(&x)), "{first:?}");
+        assert!(s[36..].iter().all(|&o| o));
+        // crossings alone are no solid ink
+        let crossings: Vec<bool> = (0..120).map(|x| x % 4 == 1).collect();
+        assert!(!solid(&crossings, 4, 6).iter().any(|&o| o));
+    }
+
+    #[test]
+    fn a_flat_trace_off_the_baseline_is_no_line_from_the_pages_edge() {
+        // a dotted grid row from the edge 3 px under the baseline, and a
+        // flat trace three pixels thick from column 36 whose middle lies
+        // 2.5 px above the baseline found for the row (a thick low-resolution
+        // line)
+        let (w, h, ppx) = (400usize, 40usize, 3.7f32);
+        let mut m = vec![0u8; w * h];
+        for x in (1..w).step_by(4) {
+            m[25 * w + x] = 255;
+        }
+        for y in 18..=20 {
+            for x in 36..w {
+                m[y * w + x] = 255;
+            }
+        }
+        let start = start_past_lines(&m, w, 128, (10, 33), 21.9, 1, ppx);
+        assert_eq!(start, Some(36));
+    }
 }
