@@ -132,6 +132,79 @@ pub(super) fn stretches(occ: &[bool], max_gap: usize) -> Vec<(usize, usize)> {
     out
 }
 
+/// A row's first stroke is followed this far left of where its ink in the
+/// baseline's band begins, mm...
+const STROKE_BACK_MM: f32 = 5.0;
+/// ... within this of the baseline, mm.
+const STROKE_REACH_MM: f32 = 8.0;
+
+/// Where the row starts when its ink in the band `y0..=y1` begins at
+/// `start` with a stroke that comes from further left, out of the band (a
+/// first wave taller than the band, a baseline that wanders from the
+/// row's start): the leftmost column of the ink 8-connected to the band's
+/// ink in column `start`, looked for within [`STROKE_BACK_MM`] left of it
+/// and [`STROKE_REACH_MM`] of the baseline `yb`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn start_along_stroke(
+    m: &[u8],
+    (w, h): (usize, usize),
+    lvl: u8,
+    (y0, y1): (usize, usize),
+    yb: f32,
+    start: usize,
+    ppx: f32,
+    ppy: f32,
+) -> usize {
+    if start >= w || h == 0 {
+        return start;
+    }
+    let left = start.saturating_sub((STROKE_BACK_MM * ppx) as usize);
+    let top = (yb - STROKE_REACH_MM * ppy).max(0.0) as usize;
+    let bottom = ((yb + STROKE_REACH_MM * ppy).max(0.0) as usize).min(h - 1);
+    if top > bottom {
+        return start;
+    }
+    let (ww, wh) = (start - left + 1, bottom - top + 1);
+    let mut seen = vec![false; ww * wh];
+    let mut stack: Vec<(usize, usize)> = (y0.max(top)..=y1.min(bottom))
+        .filter(|&y| m[y * w + start] >= lvl)
+        .map(|y| (start, y))
+        .collect();
+    for &(x, y) in &stack {
+        seen[(y - top) * ww + x - left] = true;
+    }
+    let mut leftmost = start;
+    while let Some((x, y)) = stack.pop() {
+        leftmost = leftmost.min(x);
+        for (dx, dy) in [
+            (-1, -1),
+            (-1, 0),
+            (-1, 1),
+            (0, -1),
+            (0, 1),
+            (1, -1),
+            (1, 0),
+            (1, 1),
+        ] {
+            let (nx, ny) = (x as isize + dx, y as isize + dy);
+            if nx < left as isize
+                || nx > start as isize
+                || ny < top as isize
+                || ny > bottom as isize
+            {
+                continue;
+            }
+            let (nx, ny) = (nx as usize, ny as usize);
+            let k = (ny - top) * ww + nx - left;
+            if !seen[k] && m[ny * w + nx] >= lvl {
+                seen[k] = true;
+                stack.push((nx, ny));
+            }
+        }
+    }
+    leftmost
+}
+
 /// A label is looked for from this far left of the row's first ink, mm...
 const LABEL_BEFORE_MM: f32 = 1.0;
 /// ... to this far right of it, mm.
@@ -239,5 +312,35 @@ mod tests {
         }
         let start = start_past_lines(&m, w, 128, (10, 33), 21.9, 1, ppx);
         assert_eq!(start, Some(36));
+    }
+
+    #[test]
+    fn a_first_wave_above_the_band_starts_the_row() {
+        // 4 px/mm; baseline at y 60, band +-12 px; the trace starts at
+        // x 40, 20 px above the baseline, and comes down to it at x 60;
+        // a lead name under the start, not touching the trace
+        let (w, h, pp) = (300usize, 120usize, 4.0f32);
+        let mut m = vec![0u8; w * h];
+        for x in 40..w {
+            let y = if x < 60 {
+                60.0 - 20.0 * ((x - 40) as f32 * std::f32::consts::PI / 40.0).cos()
+            } else {
+                60.0
+            };
+            let y = y.round() as usize;
+            for yy in y.saturating_sub(1)..=y + 1 {
+                m[yy * w + x] = 255;
+            }
+        }
+        for y in 75..85 {
+            m[y * w + 30] = 255;
+        }
+        // the band's ink begins where the wave comes back into it
+        let band_start = (40..w)
+            .find(|&x| (48..=72).any(|y| m[y * w + x] > 0))
+            .expect("ink in the band");
+        assert!(band_start > 45, "{band_start}");
+        let s = start_along_stroke(&m, (w, h), 128, (48, 72), 60.0, band_start, pp, pp);
+        assert_eq!(s, 40);
     }
 }

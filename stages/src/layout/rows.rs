@@ -5,8 +5,8 @@
 use super::detect::{LayoutDetectConfig, Row};
 use super::pulse::{find_row_pulse, RowEnd};
 use super::row_start::{
-    past_label, solid, start_past_lines, stretches, EDGE_MM, MAX_SKIPPED_DENSITY, SOLID_GAP_MM,
-    SOLID_MIN_MM,
+    past_label, solid, start_along_stroke, start_past_lines, stretches, EDGE_MM,
+    MAX_SKIPPED_DENSITY, SOLID_GAP_MM, SOLID_MIN_MM,
 };
 use crate::imaging;
 use ecgdig_core::prelude::*;
@@ -102,6 +102,12 @@ impl LayoutDetectConfig {
                 start_past_lines(m, w, lvl, (y0, y1), yb, x0, ppx).map_or(start, |s| s.max(start))
             } else {
                 start
+            };
+            // a first stroke that comes from above or below the band
+            let start = if (x0 as f32) < EDGE_MM * ppx {
+                start
+            } else {
+                start_along_stroke(m, (w, h), lvl, (y0, y1), yb, start, ppx, ppy)
             };
             // a lead name printed on the baseline before the trace
             let start = past_label(mask, lvl, &occ, (y0, y1), yb, start, ppx, ppy).unwrap_or(start);
