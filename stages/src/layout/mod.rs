@@ -20,6 +20,7 @@ pub mod pulse;
 pub mod pulse_edge;
 pub mod row_ruler;
 mod row_start;
+mod row_strokes;
 pub mod rows;
 pub mod scale_text;
 pub mod templates;

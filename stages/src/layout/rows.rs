@@ -8,6 +8,7 @@ use super::row_start::{
     past_label, solid, start_along_stroke, start_past_lines, stretches, EDGE_MM,
     MAX_SKIPPED_DENSITY, SOLID_GAP_MM, SOLID_MIN_MM,
 };
+use super::row_strokes::{stroke_columns, BRIDGE_PX, MIN_STROKE_SHARE, STROKE_MIN_MM};
 use crate::imaging;
 use ecgdig_core::prelude::*;
 
@@ -77,6 +78,9 @@ impl LayoutDetectConfig {
                 continue;
             }
             let (x0, x1) = (first.0, last.1);
+            // specks a grid left behind are no trace: a trace is strokes
+            let min_stroke = (STROKE_MIN_MM * ppx).round() as usize;
+            let strokes = stroke_columns(m, w, lvl, (y0, y1), (x0, x1), (min_stroke, BRIDGE_PX));
             // the row starts at solid ink: a grid line's fragments left in
             // the mask along the baseline are sparse, a trace is not
             let solid_occ = solid(
@@ -103,6 +107,8 @@ impl LayoutDetectConfig {
             } else {
                 start
             };
+            // (and at a stroke: specks before the first one are a grid's)
+            let start = strokes.first_stroke().map_or(start, |s| s.max(start));
             // a first stroke that comes from above or below the band
             let start = if (x0 as f32) < EDGE_MM * ppx {
                 start
@@ -134,6 +140,10 @@ impl LayoutDetectConfig {
             // ...or ends with one (a pulse right of the last trace)
             let found_end = find_row_pulse(RowEnd::End, m, w, h, lvl, x1, yb, ppx, ppy)
                 .filter(|e| found.is_none_or(|p| e.rise > p.fall + ppx));
+            // (a pulse shields a quiet row: a dotted low-voltage line)
+            if strokes.share() < MIN_STROKE_SHARE && found.is_none() && found_end.is_none() {
+                continue;
+            }
             let (pulse, x_start) = match found {
                 Some(p) => {
                     let edges = (p.rise, p.fall);

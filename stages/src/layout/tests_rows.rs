@@ -251,3 +251,49 @@ fn a_page_naming_only_its_first_column_picks_the_layout_its_names_fit() {
         vec![Lead::V1, Lead::V4, Lead::V2, Lead::V5, Lead::V3, Lead::V6]
     );
 }
+
+#[test]
+fn specks_a_grid_left_are_neither_rows_nor_a_rows_start() {
+    use super::detect::LayoutDetectConfig;
+    use ecgdig_core::prelude::*;
+    // three traces (2 px pen, a beat every 20 mm) from x = 120 at 8 px
+    // per mm, and what a dark grid leaves after its removal: 3 px stubs
+    // 5 px apart along every line of its 1 mm lattice, over the whole page
+    let (w, h) = (2200u32, 700u32);
+    let mut mask = image::GrayImage::new(w, h);
+    for y in (4..h).step_by(8) {
+        for x in (0..w - 2).step_by(5) {
+            for dx in 0..3 {
+                mask.put_pixel(x + dx, y, image::Luma([255]));
+            }
+        }
+    }
+    for b in [180.0f32, 380.0, 580.0] {
+        let trace = |x: u32| {
+            let phase = (x % 160) as f32;
+            let spike = if phase < 10.0 {
+                60.0 * (phase / 10.0)
+            } else {
+                0.0
+            };
+            b - spike - 8.0 * (x as f32 * 0.03).sin()
+        };
+        for x in 120..2120u32 {
+            let (a, c) = (trace(x), trace(x + 1));
+            for yy in a.min(c) as u32..=a.max(c) as u32 + 1 {
+                mask.put_pixel(x, yy, image::Luma([255]));
+            }
+        }
+    }
+    let grid = GridInfo::from_dpi(8.0 * 25.4, ScaleSource::Grid);
+    let cfg = LayoutDetectConfig {
+        min_waviness: 0.5,
+        ..LayoutDetectConfig::default()
+    };
+    let rows = cfg.find_rows(&mask, &grid);
+    let found: Vec<(f32, f32)> = rows.iter().map(|r| (r.baseline_y, r.x_start)).collect();
+    assert_eq!(rows.len(), 3, "{found:?}");
+    for (_, x) in found {
+        assert!((x - 120.0).abs() <= 2.0, "row starts at {x}");
+    }
+}
