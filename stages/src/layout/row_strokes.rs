@@ -9,7 +9,8 @@
 /// trace's breaks, a thin grid line cleared across a steep stroke. (Two
 /// would join the stubs a dark grid leaves at 5 to 6 px per mm.)
 pub(super) const BRIDGE_PX: usize = 1;
-/// A stroke spans at least this much of the page's width, mm.
+/// A stroke spans at least this much across or up the page, mm (a
+/// separator bar or a first upstroke is one too).
 pub(super) const STROKE_MIN_MM: f32 = 1.5;
 /// A row's ink must lie in strokes over at least this share of its inked
 /// columns.
@@ -44,7 +45,7 @@ impl StrokeColumns {
 /// The columns of rows `y0..=y1`, columns `x0..=x1` of the mask `m` (`w`
 /// wide, ink at `lvl` or more) that hold ink, and those that hold a pixel
 /// of a connected component of that window (a stroke) spanning at least
-/// `min_width` columns; pixels with up to `bridge` pixels between them
+/// `min_width` columns or rows; pixels with up to `bridge` pixels between them
 /// are connected.
 pub(super) fn stroke_columns(
     m: &[u8],
@@ -78,10 +79,13 @@ pub(super) fn stroke_columns(
             stack.push((x, y));
             members.clear();
             let (mut lo, mut hi) = (x, x);
+            let (mut top, mut bottom) = (y, y);
             while let Some((cx, cy)) = stack.pop() {
                 members.push((cx, cy));
                 lo = lo.min(cx);
                 hi = hi.max(cx);
+                top = top.min(cy);
+                bottom = bottom.max(cy);
                 for ny in cy.saturating_sub(bridge + 1)..=(cy + bridge + 1).min(wh - 1) {
                     for nx in cx.saturating_sub(bridge + 1)..=(cx + bridge + 1).min(ww - 1) {
                         let k = ny * ww + nx;
@@ -92,7 +96,7 @@ pub(super) fn stroke_columns(
                     }
                 }
             }
-            let long = hi - lo + 1 >= min_width.max(1);
+            let long = (hi - lo + 1).max(bottom - top + 1) >= min_width.max(1);
             for &(cx, _) in &members {
                 inked[cx] = true;
                 in_stroke[cx] |= long;
@@ -155,5 +159,18 @@ mod tests {
         let cols = stroke_columns(&m, w, 128, (0, h - 1), (0, w - 1), (6, 1));
         assert!(cols.share() > 0.95, "{}", cols.share());
         assert_eq!(cols.first_stroke(), Some(5));
+    }
+
+    #[test]
+    fn a_tall_thin_line_is_a_stroke() {
+        // a vertical bar 1 px wide and 20 px tall (a separator, a row's
+        // first upstroke): a stroke, unlike a grid's stubs
+        let (w, h) = (30usize, 30usize);
+        let mut m = vec![0u8; w * h];
+        for y in 5..25 {
+            m[y * w + 10] = 255;
+        }
+        let cols = stroke_columns(&m, w, 128, (0, h - 1), (0, w - 1), (6, 1));
+        assert_eq!(cols.first_stroke(), Some(10));
     }
 }
