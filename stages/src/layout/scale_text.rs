@@ -283,7 +283,7 @@ impl Spans {
                     let Some(run) = phrase.get(j..j + t + 1) else {
                         break;
                     };
-                    let m = merge(run);
+                    let m = words::merge(&run.iter().collect::<Vec<_>>());
                     // `m` is the widest character, about 1.5 of a capital's height
                     if t > 0 && m.w() as f32 > 1.8 * tall as f32 {
                         break;
@@ -294,35 +294,6 @@ impl Spans {
             })
             .collect();
         Spans { at }
-    }
-}
-
-/// The components of a run as one glyph.
-fn merge(run: &[Component]) -> Component {
-    if run.len() == 1 {
-        return run[0].clone();
-    }
-    let x0 = run.iter().map(|c| c.x0).min().unwrap_or(0);
-    let y0 = run.iter().map(|c| c.y0).min().unwrap_or(0);
-    let x1 = run.iter().map(|c| c.x1).max().unwrap_or(0);
-    let y1 = run.iter().map(|c| c.y1).max().unwrap_or(0);
-    let (w, h) = (x1 - x0 + 1, y1 - y0 + 1);
-    let mut ink = vec![0f32; w * h];
-    for c in run {
-        for y in 0..c.h() {
-            for x in 0..c.w() {
-                let v = c.ink[y * c.w() + x];
-                let o = &mut ink[(c.y0 - y0 + y) * w + (c.x0 - x0 + x)];
-                *o = o.max(v);
-            }
-        }
-    }
-    Component {
-        x0,
-        y0,
-        x1,
-        y1,
-        ink,
     }
 }
 

@@ -235,7 +235,7 @@ pub fn decode(word: &[Component]) -> Option<WordRead> {
             continue;
         }
         let mut joined = word.to_vec();
-        joined.splice(i - 1..=i, [merged(a, b)]);
+        joined.splice(i - 1..=i, [merge(&[a, b])]);
         if let Some(mut read) = decode_glyphs(&joined) {
             read.score -= MERGE_COST;
             if best.as_ref().is_none_or(|r| read.score > r.score) {
@@ -261,13 +261,16 @@ const MAX_SPLIT_GAP: f32 = 0.2;
 /// Score cost of reading two pieces as one glyph.
 const MERGE_COST: f32 = 0.03;
 
-/// One component holding the pixels of both.
-fn merged(a: &Component, b: &Component) -> Component {
-    let (x0, y0) = (a.x0.min(b.x0), a.y0.min(b.y0));
-    let (x1, y1) = (a.x1.max(b.x1), a.y1.max(b.y1));
+/// One component holding the pixels of all `parts` (where they overlap,
+/// the stronger ink).
+pub fn merge(parts: &[&Component]) -> Component {
+    let x0 = parts.iter().map(|c| c.x0).min().unwrap_or(0);
+    let y0 = parts.iter().map(|c| c.y0).min().unwrap_or(0);
+    let x1 = parts.iter().map(|c| c.x1).max().unwrap_or(0);
+    let y1 = parts.iter().map(|c| c.y1).max().unwrap_or(0);
     let bw = x1 - x0 + 1;
     let mut ink = vec![0f32; bw * (y1 - y0 + 1)];
-    for c in [a, b] {
+    for c in parts {
         for (k, &v) in c.ink.iter().enumerate() {
             let (x, y) = (c.x0 + k % c.w(), c.y0 + k / c.w());
             let o = &mut ink[(y - y0) * bw + (x - x0)];
